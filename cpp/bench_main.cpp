@@ -1,0 +1,70 @@
+// gridenv_bench: steps a 24-agent arena-like world with random actions, no Python involved.
+// For profiling the engine (perf, callgrind) and for a Python-free speed figure:
+//   build/<tag>/gridenv_bench [steps]   (built by `pip install .`, or by CMake directly)
+// The rules mirror the Python `arena` config's defaults; the Python bench (bench/bench_env.py) is the reference figure.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <algorithm>
+#include <vector>
+
+#include "rng.hpp"
+#include "world.hpp"
+
+using namespace gridenv;
+
+namespace {
+
+GameRules arena_rules() {
+  GameRules rules;
+  rules.resources = {"energy", "diamond", "heart"};
+  rules.resource_rewards = {0.0f, 0.0f, 1.0f};
+  rules.converters = {
+      {"mine", 'm', {0, 0, 0}, {0, 1, 0}, 20, 0},
+      {"charger", 'c', {0, 1, 0}, {25, 0, 0}, 0, 0},
+      {"altar", 'a', {50, 0, 0}, {0, 0, 1}, 10, 0},
+  };
+  BodyRules body;
+  body.action_costs = {0, 1, 1, 1, 1, 1};
+  body.resource_caps = {100, 50, 255};
+  body.initial_inventory = {25, 0, 0};
+  body.energy_regen = 1;
+  rules.bodies = {body, body, body, body};
+  for (int32_t k = 0; k < kNumActionKinds; ++k) rules.actions.push_back(static_cast<ActionKind>(k));
+  rules.max_steps = 1000;
+  rules.map.width = 32;
+  rules.map.height = 32;
+  rules.map.agents_per_group = {6, 6, 6, 6};
+  rules.map.converter_counts = {20, 8, 6};
+  rules.map.wall_density = 0.08;
+  return rules;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const long steps = argc > 1 ? std::atol(argv[1]) : 200000;
+  World world(arena_rules());
+  const int32_t n = world.num_agents();
+  std::vector<uint8_t> observations(static_cast<size_t>(n) * world.num_channels() * 11 * 11);
+  std::vector<int32_t> actions(n);
+  std::vector<float> rewards(n);
+  std::unique_ptr<bool[]> terminals(new bool[n]), truncations(new bool[n]);
+  world.bind_buffers(observations.data(), actions.data(), rewards.data(), terminals.get(), truncations.get());
+  world.reset(1);
+  // Pre-drawn random actions so the timed loop measures the engine only.
+  Rng rng(7);
+  std::vector<int32_t> action_pool(static_cast<size_t>(n) * 4096);
+  for (auto& a : action_pool) a = static_cast<int32_t>(rng.below(static_cast<uint32_t>(world.num_actions())));
+  const auto start = std::chrono::steady_clock::now();
+  for (long t = 0; t < steps; ++t) {
+    std::copy_n(action_pool.begin() + (t % 4096) * n, n, actions.begin());
+    if (world.episode_over()) world.reset(static_cast<uint64_t>(t));
+    world.step();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("engine_agent_steps_per_s %.0f\n", steps * n / seconds);
+  std::printf("world_memory_bytes %zu\n", world.memory_bytes());
+  return 0;
+}

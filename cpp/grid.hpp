@@ -1,0 +1,53 @@
+// Grid: the map as one flat row-major array of cells, padded on every side.
+// The padding (cells holding kOutsideCell) is as wide as half the observation window, so the observation writer can
+// read a full window around any agent with no bounds checks in its inner loop.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace gridenv {
+
+// A cell holds what stands on it: nothing, a wall, the outside padding, or an object id (agent or converter).
+using Cell = uint16_t;
+constexpr Cell kEmptyCell = 0;
+constexpr Cell kWallCell = 1;
+constexpr Cell kOutsideCell = 2;
+constexpr Cell kFirstObjectCell = 3;
+constexpr int32_t kMaxObjects = 65535 - kFirstObjectCell;
+
+class Grid {
+ public:
+  void resize(int32_t height, int32_t width, int32_t padding) {
+    height_ = height;
+    width_ = width;
+    padding_ = padding;
+    stride_ = width + 2 * padding;
+    cells_.assign(static_cast<size_t>(height + 2 * padding) * stride_, kOutsideCell);
+    for (int32_t r = 0; r < height; ++r)
+      for (int32_t c = 0; c < width; ++c) at(r, c) = kEmptyCell;
+  }
+
+  int32_t height() const { return height_; }
+  int32_t width() const { return width_; }
+  int32_t stride() const { return stride_; }
+  bool inside(int32_t r, int32_t c) const { return r >= 0 && r < height_ && c >= 0 && c < width_; }
+
+  // (r, c) may lie up to `padding` cells outside the map.
+  Cell& at(int32_t r, int32_t c) { return cells_[index(r, c)]; }
+  Cell at(int32_t r, int32_t c) const { return cells_[index(r, c)]; }
+  const Cell* pointer(int32_t r, int32_t c) const { return cells_.data() + index(r, c); }
+
+ private:
+  size_t index(int32_t r, int32_t c) const {
+    return static_cast<size_t>(r + padding_) * stride_ + static_cast<size_t>(c + padding_);
+  }
+
+  int32_t height_ = 0;
+  int32_t width_ = 0;
+  int32_t padding_ = 0;
+  int32_t stride_ = 0;
+  std::vector<Cell> cells_;
+};
+
+}  // namespace gridenv

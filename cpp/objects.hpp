@@ -1,0 +1,37 @@
+// Objects: what can stand on a grid cell besides walls. Agents and converters are plain structs in flat arrays owned
+// by World; a grid cell refers to one by id (see grid.hpp). Inventories live in World as one [agents x resources]
+// array so the observation writer and stats read them contiguously.
+#pragma once
+
+#include <cstdint>
+
+#include "actions.hpp"
+#include "grid.hpp"
+
+namespace gridenv {
+
+struct Agent {
+  int32_t row = 0;
+  int32_t col = 0;
+  Orientation orientation = Orientation::kNorth;
+  uint8_t group = 0;
+  int32_t last_action = -1;  // index into the action table, -1 before the first step
+  bool last_action_succeeded = false;
+};
+
+// A converter turns the user's inputs into outputs (mine, charger, altar, ...), then rests for its cooldown.
+struct Converter {
+  int32_t row = 0;
+  int32_t col = 0;
+  uint16_t kind = 0;
+  int32_t ready_step = 0;  // first step at which it can be used again
+  int32_t uses = 0;
+};
+
+// Object ids: agents first, then converters. The grid stores kFirstObjectCell + id.
+inline Cell agent_cell(int32_t agent) { return static_cast<Cell>(kFirstObjectCell + agent); }
+inline Cell converter_cell(int32_t num_agents, int32_t converter) {
+  return static_cast<Cell>(kFirstObjectCell + num_agents + converter);
+}
+
+}  // namespace gridenv

@@ -1,0 +1,98 @@
+#include "rules.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "grid.hpp"
+#include "observations.hpp"
+
+namespace gridenv {
+namespace {
+
+[[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
+
+void require_size(const std::string& field, size_t size, size_t expected) {
+  if (size != expected)
+    fail(field + ": expected " + std::to_string(expected) + " entries, got " + std::to_string(size));
+}
+
+void require_range(const std::string& field, int64_t value, int64_t low, int64_t high) {
+  if (value < low || value > high)
+    fail(field + ": must be in [" + std::to_string(low) + ", " + std::to_string(high) + "], got " +
+         std::to_string(value));
+}
+
+}  // namespace
+
+void validate_rules(const GameRules& rules) {
+  const size_t num_resources = rules.resources.size();
+  if (num_resources == 0 || rules.resources[0] != "energy") fail("resources: the first resource must be 'energy'");
+  if (num_resources > 32) fail("resources: at most 32 resource types, got " + std::to_string(num_resources));
+  require_size("resource_rewards", rules.resource_rewards.size(), num_resources);
+  if (rules.converters.size() > 64) fail("converters: at most 64 kinds, got " + std::to_string(rules.converters.size()));
+  for (size_t k = 0; k < rules.converters.size(); ++k) {
+    const ConverterRules& converter = rules.converters[k];
+    const std::string field = "converters." + converter.name;
+    require_size(field + ".inputs", converter.inputs.size(), num_resources);
+    require_size(field + ".outputs", converter.outputs.size(), num_resources);
+    for (size_t r = 0; r < num_resources; ++r) {
+      require_range(field + ".inputs." + rules.resources[r], converter.inputs[r], 0, 255);
+      require_range(field + ".outputs." + rules.resources[r], converter.outputs[r], 0, 255);
+    }
+    require_range(field + ".cooldown", converter.cooldown, 0, 1000000);
+    require_range(field + ".max_uses", converter.max_uses, 0, 1000000000);
+    const char s = converter.symbol;
+    if (s == '#' || s == '.' || s == ' ' || (s >= '0' && s <= '9') || s < 33 || s > 126)
+      fail(field + ".symbol: must be a printable character other than '#', '.', ' ' and the digits");
+    for (size_t j = 0; j < k; ++j)
+      if (rules.converters[j].symbol == s) fail(field + ".symbol: '" + std::string(1, s) + "' is already used by " +
+                                                rules.converters[j].name);
+  }
+  if (rules.bodies.empty() || rules.bodies.size() > 10)
+    fail("groups: between 1 and 10 groups, got " + std::to_string(rules.bodies.size()));
+  for (size_t g = 0; g < rules.bodies.size(); ++g) {
+    const BodyRules& body = rules.bodies[g];
+    const std::string field = "groups[" + std::to_string(g) + "]";
+    require_size(field + ".action_costs", body.action_costs.size(), kNumActionKinds);
+    require_size(field + ".resource_caps", body.resource_caps.size(), num_resources);
+    require_size(field + ".initial_inventory", body.initial_inventory.size(), num_resources);
+    for (int32_t a = 0; a < kNumActionKinds; ++a)
+      require_range(field + ".action_costs." + std::string(kActionNames[a]), body.action_costs[a], 0, 255);
+    for (size_t r = 0; r < num_resources; ++r) {
+      require_range(field + ".resource_caps." + rules.resources[r], body.resource_caps[r], 0, 255);
+      require_range(field + ".initial_inventory." + rules.resources[r], body.initial_inventory[r], 0,
+                    body.resource_caps[r]);
+    }
+    require_range(field + ".energy_regen", body.energy_regen, 0, 255);
+  }
+  if (rules.actions.empty() || rules.actions.size() > 254)
+    fail("actions: the action table must have 1 to 254 entries, got " + std::to_string(rules.actions.size()));
+  for (ActionKind kind : rules.actions)
+    require_range("actions", static_cast<int32_t>(kind), 0, kNumActionKinds - 1);
+  require_range("max_steps", rules.max_steps, 1, 1000000000);
+  require_range("obs_height", rules.obs_height, 1, 63);
+  require_range("obs_width", rules.obs_width, 1, 63);
+  if (rules.obs_height % 2 == 0 || rules.obs_width % 2 == 0) fail("obs_height, obs_width: must be odd");
+  if (rules.obs_height * rules.obs_width < num_self_features(static_cast<int32_t>(num_resources)))
+    fail("obs_height * obs_width: the window must hold the " +
+         std::to_string(num_self_features(static_cast<int32_t>(num_resources))) + " self features");
+
+  const MapRules& map = rules.map;
+  require_range("map.width", map.width, 1, 4096);
+  require_range("map.height", map.height, 1, 4096);
+  if (!map.ascii.empty()) {
+    require_size("map.ascii (characters, height * width)", map.ascii.size(),
+                 static_cast<size_t>(map.width) * map.height);
+  } else {
+    if (map.agents_per_group.size() != rules.bodies.size())
+      fail("map.agents_per_group: expected one count per group (" + std::to_string(rules.bodies.size()) + "), got " +
+           std::to_string(map.agents_per_group.size()));
+    require_size("map.converter_counts", map.converter_counts.size(), rules.converters.size());
+    for (int32_t count : map.agents_per_group) require_range("map.agents_per_group", count, 0, kMaxObjects);
+    for (int32_t count : map.converter_counts) require_range("map.converter_counts", count, 0, kMaxObjects);
+    if (!(map.wall_density >= 0.0 && map.wall_density < 1.0))
+      fail("map.wall_density: must be in [0, 1), got " + std::to_string(map.wall_density));
+  }
+}
+
+}  // namespace gridenv

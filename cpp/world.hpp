@@ -1,0 +1,98 @@
+// World: the mutable state of one game (grid, agents, converters, inventories, RNG, stats) and the step function.
+//
+// Buffers are owned by the caller (the Python env or a vector env) and bound once with bind_buffers; reset and step
+// write into them in place and never allocate:
+//   observations  uint8  [agents, C, H, W]  written by reset and step
+//   actions       int32  [agents]           read by step; each in [0, number of actions)
+//   rewards       float  [agents]           written by step: reward earned this step
+//   terminals     bool   [agents]           written by reset/step; the base game never terminates an agent
+//   truncations   bool   [agents]           written by reset/step: true for all once step_count reaches max_steps
+//
+// Step order: actions are validated, then applied one agent at a time in an order shuffled each step by the world's
+// RNG (so when two agents race for one cell the one earlier in that order wins), then energy regenerates, the step
+// counter advances, and observations are written.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "grid.hpp"
+#include "map_gen.hpp"
+#include "objects.hpp"
+#include "rng.hpp"
+#include "rules.hpp"
+
+namespace gridenv {
+
+class World {
+ public:
+  explicit World(GameRules rules);  // throws std::invalid_argument on invalid rules
+
+  void bind_buffers(uint8_t* observations, const int32_t* actions, float* rewards, bool* terminals,
+                    bool* truncations);
+  void reset(uint64_t seed);
+  void step();
+
+  const GameRules& rules() const { return rules_; }
+  int32_t num_agents() const { return num_agents_; }
+  int32_t num_actions() const { return static_cast<int32_t>(rules_.actions.size()); }
+  int32_t num_resources() const { return static_cast<int32_t>(rules_.resources.size()); }
+  int32_t num_channels() const;
+  int32_t step_count() const { return step_; }
+  bool episode_over() const { return step_ >= rules_.max_steps; }
+  int32_t height() const { return grid_.height(); }
+  int32_t width() const { return grid_.width(); }
+
+  const std::vector<Agent>& agents() const { return agents_; }
+  const std::vector<Converter>& converters() const { return converters_; }
+  const std::vector<int32_t>& inventories() const { return inventory_; }  // [agents * resources]
+  const std::vector<int32_t>& action_order() const { return order_; }     // order of the last step
+  const std::vector<std::string>& stat_names() const { return stat_names_; }
+  const std::vector<double>& stats() const { return stats_; }  // [agents * stat_names], this episode so far
+  std::vector<int32_t> agents_per_group() const { return count_agents_per_group(rules_); }
+
+  // Names of the observation channels and of the self features, in layout order (see observations.hpp).
+  std::vector<std::string> channel_names() const;
+  std::vector<std::string> self_feature_names() const;
+  // Upper bound of every observation value [C * H * W]; the lower bound is 0 everywhere.
+  void fill_observation_high(uint8_t* out) const;
+
+  // Tile codes of the current map [height * width]: 0 empty, 1 wall, 2 agent, 3 + k converter of kind k.
+  void fill_tiles(uint8_t* out) const;
+  // Bytes of heap memory owned by this world (excluding caller-owned buffers).
+  size_t memory_bytes() const;
+
+ private:
+  void build_from_layout();
+  void apply_action(int32_t agent, int32_t action_index);
+  bool use_converter(int32_t agent, Converter& converter);
+  void write_observations();
+  void write_observation(int32_t agent, uint8_t* out) const;
+  double& stat(int32_t agent, int32_t index) { return stats_[static_cast<size_t>(agent) * stat_names_.size() + index]; }
+
+  GameRules rules_;
+  int32_t num_agents_ = 0;
+  Rng rng_;
+  Layout layout_;
+  Grid grid_;
+  std::vector<Agent> agents_;
+  std::vector<Converter> converters_;
+  std::vector<int32_t> inventory_;  // [agents * resources]
+  std::vector<int32_t> order_;
+  int32_t step_ = 0;
+
+  std::vector<std::string> stat_names_;
+  std::vector<double> stats_;
+  int32_t stat_reward_ = 0, stat_energy_spent_ = 0, stat_first_gained_ = 0, stat_first_consumed_ = 0;
+  int32_t stat_first_action_ = 0, stat_first_action_failed_ = 0, stat_first_converter_used_ = 0;
+
+  // Caller-owned buffers (see the header comment); null until bind_buffers.
+  uint8_t* observations_ = nullptr;
+  const int32_t* actions_ = nullptr;
+  float* rewards_ = nullptr;
+  bool* terminals_ = nullptr;
+  bool* truncations_ = nullptr;
+};
+
+}  // namespace gridenv

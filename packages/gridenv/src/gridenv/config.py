@@ -1,0 +1,315 @@
+"""Typed configuration of a gridenv environment (pydantic), mirroring the engine's rules (cpp/rules.hpp).
+
+One model per concept: :class:`ConverterConfig` (mine, charger, altar, ...), :class:`BodyConfig` (energy, costs and
+caps of an agent), :class:`GroupConfig` (a population of agents sharing a body), :class:`MapConfig` (the layout),
+:class:`GameConfig` (the rules), and :class:`EnvConfig` (everything, with a name and version). Every model rejects
+unknown fields and bad values with a message naming the field; configs round-trip through YAML and JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gridenv import _core
+
+ACTION_KINDS: tuple[str, ...] = tuple(_core.ACTION_KIND_NAMES)
+"""Every action kind the engine knows, in engine order (see cpp/actions.hpp)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ConverterConfig(_Model):
+    """An object that turns an agent's inputs into outputs when the agent faces it and takes `use`."""
+
+    symbol: str = Field(description="One character that stands for this object in ASCII maps.")
+    inputs: dict[str, int] = Field(default_factory=dict, description="Resources taken from the user, per use.")
+    outputs: dict[str, int] = Field(default_factory=dict, description="Resources given to the user, per use.")
+    cooldown: int = Field(0, ge=0, le=1_000_000, description="Steps the object is unavailable after a use.")
+    max_uses: int = Field(0, ge=0, description="Uses per episode; 0 means unlimited.")
+
+    @field_validator("symbol")
+    @classmethod
+    def _one_printable_character(cls, symbol: str) -> str:
+        if len(symbol) != 1 or not symbol.isprintable() or symbol in "#. 0123456789":
+            raise ValueError(f"must be one printable character other than '#', '.', ' ' and digits, got {symbol!r}")
+        return symbol
+
+
+class BodyConfig(_Model):
+    """What an agent's body can hold and what its actions cost (energy units)."""
+
+    energy_cap: int = Field(100, ge=0, le=255, description="Most energy an agent can hold.")
+    initial_energy: int = Field(25, ge=0, le=255, description="Energy at the start of an episode.")
+    energy_regen: int = Field(1, ge=0, le=255, description="Energy regained every step, up to the cap.")
+    action_costs: dict[str, int] = Field(
+        default_factory=lambda: {"noop": 0, "move_north": 1, "move_south": 1, "move_west": 1, "move_east": 1, "use": 1},
+        description="Energy each action costs; an agent without enough energy does nothing that step.",
+    )
+    resource_caps: dict[str, int] = Field(
+        default_factory=lambda: {"diamond": 50, "heart": 255},
+        description="Most of each non-energy resource an agent can hold (at most 255); unlisted resources: 255.",
+    )
+    initial_inventory: dict[str, int] = Field(default_factory=dict, description="Non-energy resources at the start.")
+
+    @field_validator("action_costs")
+    @classmethod
+    def _known_actions(cls, costs: dict[str, int]) -> dict[str, int]:
+        for name, cost in costs.items():
+            if name not in ACTION_KINDS:
+                raise ValueError(f"unknown action {name!r}; allowed: {', '.join(ACTION_KINDS)}")
+            if not 0 <= cost <= 255:
+                raise ValueError(f"cost of {name!r} must be in [0, 255], got {cost}")
+        return costs
+
+    @model_validator(mode="after")
+    def _initial_within_cap(self) -> BodyConfig:
+        if self.initial_energy > self.energy_cap:
+            raise ValueError(f"initial_energy ({self.initial_energy}) exceeds energy_cap ({self.energy_cap})")
+        return self
+
+
+class GroupConfig(_Model):
+    """A population of agents that share a body (and, by default, a team for kinship)."""
+
+    name: str
+    body: BodyConfig = Field(default_factory=BodyConfig)
+
+
+class MapConfig(_Model):
+    """The layout: an ASCII map, or a random scatter of walls, converters and agents inside a wall border.
+
+    ASCII legend: '#' wall, '.' or ' ' empty, '0'-'9' an agent of that group (agents are numbered in reading
+    order), and each converter's own symbol (defaults: 'm' mine, 'c' charger, 'a' altar).
+    """
+
+    width: int = Field(32, ge=3, le=4096)
+    height: int = Field(32, ge=3, le=4096)
+    ascii: str | None = Field(None, description="Fixed map; overrides width/height (taken from the text).")
+    wall_density: float = Field(0.08, ge=0.0, lt=1.0, description="Chance that an interior cell is a wall.")
+    converter_counts: dict[str, int] = Field(
+        default_factory=lambda: {"mine": 20, "charger": 8, "altar": 6},
+        description="How many of each converter the random scatter places.",
+    )
+
+    @field_validator("ascii")
+    @classmethod
+    def _rectangular(cls, text: str | None) -> str | None:
+        if text is None:
+            return None
+        rows = ascii_rows(text)
+        if not rows:
+            raise ValueError("the ASCII map is empty")
+        widths = {len(row) for row in rows}
+        if len(widths) != 1:
+            raise ValueError(f"every row of the ASCII map must have the same width, got widths {sorted(widths)}")
+        return text
+
+
+def ascii_rows(text: str) -> list[str]:
+    """Rows of an ASCII map: lines with trailing whitespace removed, blank leading/trailing lines dropped."""
+    rows = [line.rstrip() for line in text.splitlines()]
+    while rows and not rows[0]:
+        rows.pop(0)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def _default_converters() -> dict[str, ConverterConfig]:
+    return {
+        "mine": ConverterConfig(symbol="m", outputs={"diamond": 1}, cooldown=20),
+        "charger": ConverterConfig(symbol="c", inputs={"diamond": 1}, outputs={"energy": 25}),
+        "altar": ConverterConfig(symbol="a", inputs={"energy": 50}, outputs={"heart": 1}, cooldown=10),
+    }
+
+
+class GameConfig(_Model):
+    """The rules of the game: resources, converters, groups (bodies), actions, episode length, observation."""
+
+    num_agents: int | None = Field(
+        24, ge=1, le=4096, description="Agents on a random map, split evenly over the groups in order; "
+        "None with an ASCII map (the map decides)."
+    )
+    resources: list[str] = Field(default_factory=lambda: ["energy", "diamond", "heart"])
+    rewards: dict[str, float] = Field(
+        default_factory=lambda: {"heart": 1.0}, description="Reward per unit of a resource produced at a converter."
+    )
+    converters: dict[str, ConverterConfig] = Field(default_factory=_default_converters)
+    groups: list[GroupConfig] = Field(default_factory=lambda: [GroupConfig(name="team_0")], min_length=1, max_length=10)
+    actions: list[str] = Field(default_factory=lambda: list(ACTION_KINDS), min_length=1)
+    max_steps: int = Field(1000, ge=1, le=1_000_000_000, description="Episode length (truncation).")
+    obs_height: int = Field(11, ge=1, le=63, description="Observation window height, odd.")
+    obs_width: int = Field(11, ge=1, le=63, description="Observation window width, odd.")
+
+    @field_validator("resources")
+    @classmethod
+    def _energy_first(cls, resources: list[str]) -> list[str]:
+        if not resources or resources[0] != "energy":
+            raise ValueError(f"the first resource must be 'energy', got {resources}")
+        if len(set(resources)) != len(resources):
+            raise ValueError(f"resource names must be unique, got {resources}")
+        return resources
+
+    @field_validator("actions")
+    @classmethod
+    def _known_action_kinds(cls, actions: list[str]) -> list[str]:
+        for name in actions:
+            if name not in ACTION_KINDS:
+                raise ValueError(f"unknown action {name!r}; allowed: {', '.join(ACTION_KINDS)}")
+        if len(set(actions)) != len(actions):
+            raise ValueError(f"actions must be unique, got {actions}")
+        return actions
+
+    @field_validator("obs_height", "obs_width")
+    @classmethod
+    def _odd(cls, size: int) -> int:
+        if size % 2 == 0:
+            raise ValueError(f"must be odd so the agent sits at the centre, got {size}")
+        return size
+
+    @model_validator(mode="after")
+    def _resources_exist(self) -> GameConfig:
+        known = set(self.resources)
+
+        def check(where: str, names: Any) -> None:
+            for name in names:
+                if name not in known:
+                    raise ValueError(f"{where}: unknown resource {name!r}; resources are {self.resources}")
+
+        check("rewards", self.rewards)
+        for name, converter in self.converters.items():
+            check(f"converters.{name}.inputs", converter.inputs)
+            check(f"converters.{name}.outputs", converter.outputs)
+        for group in self.groups:
+            check(f"groups.{group.name}.body.resource_caps", group.body.resource_caps)
+            check(f"groups.{group.name}.body.initial_inventory", group.body.initial_inventory)
+        symbols = [c.symbol for c in self.converters.values()]
+        if len(set(symbols)) != len(symbols):
+            raise ValueError(f"converters: symbols must be unique, got {symbols}")
+        return self
+
+
+class EnvConfig(_Model):
+    """A complete, named and versioned environment: the game rules plus the map."""
+
+    name: str = "arena"
+    version: int = Field(0, ge=0)
+    game: GameConfig = Field(default_factory=GameConfig)
+    map: MapConfig = Field(default_factory=MapConfig)
+
+    @model_validator(mode="after")
+    def _map_matches_game(self) -> EnvConfig:
+        if self.map.ascii is not None:
+            agents_on_map = sum(ch.isdigit() for ch in self.map.ascii)
+            if self.game.num_agents is not None and self.game.num_agents != agents_on_map:
+                raise ValueError(
+                    f"game.num_agents: {self.game.num_agents} but the ASCII map places {agents_on_map} agent(s); "
+                    "set game.num_agents to None (null) or to that count"
+                )
+        else:
+            if self.game.num_agents is None:
+                raise ValueError("game.num_agents: required for a random map (only an ASCII map may leave it None)")
+            for name in self.map.converter_counts:
+                if name not in self.game.converters:
+                    raise ValueError(
+                        f"map.converter_counts: unknown converter {name!r}; converters are {list(self.game.converters)}"
+                    )
+        return self
+
+    @property
+    def full_name(self) -> str:
+        """Versioned name, e.g. ``arena-v0``."""
+        return f"{self.name}-v{self.version}"
+
+    # --- serialisation -------------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def save(self, path: str | Path) -> None:
+        """Write as YAML (.yaml/.yml) or JSON (.json), atomically."""
+        path = Path(path)
+        text = self.to_json() if path.suffix == ".json" else self.to_yaml()
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> EnvConfig:
+        """Read a YAML or JSON file."""
+        text = Path(path).read_text()
+        data = json.loads(text) if Path(path).suffix == ".json" else yaml.safe_load(text)
+        return cls.model_validate(data)
+
+    # --- translation to the engine -------------------------------------------------------------------------------
+    def to_rules(self) -> _core.GameRules:
+        """The engine's rules for this config (cpp/rules.hpp)."""
+        game = self.game
+        resources = game.resources
+        index = {name: i for i, name in enumerate(resources)}
+
+        def per_resource(amounts: dict[str, int], default: int = 0) -> list[int]:
+            values = [default] * len(resources)
+            for name, amount in amounts.items():
+                values[index[name]] = amount
+            return values
+
+        rules = _core.GameRules()
+        rules.resources = list(resources)
+        rules.resource_rewards = [float(game.rewards.get(name, 0.0)) for name in resources]
+        converters = []
+        for name, converter in game.converters.items():
+            core_converter = _core.ConverterRules()
+            core_converter.name = name
+            core_converter.symbol = converter.symbol
+            core_converter.inputs = per_resource(converter.inputs)
+            core_converter.outputs = per_resource(converter.outputs)
+            core_converter.cooldown = converter.cooldown
+            core_converter.max_uses = converter.max_uses
+            converters.append(core_converter)
+        rules.converters = converters
+        bodies = []
+        for group in game.groups:
+            body = group.body
+            core_body = _core.BodyRules()
+            core_body.action_costs = [body.action_costs.get(kind, 0) for kind in ACTION_KINDS]
+            caps = per_resource(body.resource_caps, default=255)
+            caps[0] = body.energy_cap
+            core_body.resource_caps = caps
+            initial = per_resource(body.initial_inventory)
+            initial[0] = body.initial_energy
+            core_body.initial_inventory = initial
+            core_body.energy_regen = body.energy_regen
+            bodies.append(core_body)
+        rules.bodies = bodies
+        rules.actions = [ACTION_KINDS.index(name) for name in game.actions]
+        rules.max_steps = game.max_steps
+        rules.obs_height = game.obs_height
+        rules.obs_width = game.obs_width
+
+        core_map = _core.MapRules()
+        if self.map.ascii is not None:
+            rows = ascii_rows(self.map.ascii)
+            core_map.ascii = "".join(rows)
+            core_map.height, core_map.width = len(rows), len(rows[0])
+        else:
+            core_map.width, core_map.height = self.map.width, self.map.height
+            groups = len(game.groups)
+            base, extra = divmod(game.num_agents, groups)
+            core_map.agents_per_group = [base + (1 if g < extra else 0) for g in range(groups)]
+            core_map.converter_counts = [self.map.converter_counts.get(name, 0) for name in game.converters]
+            core_map.wall_density = self.map.wall_density
+        rules.map = core_map
+        return rules

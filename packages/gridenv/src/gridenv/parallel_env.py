@@ -1,0 +1,193 @@
+"""gridenv as a PettingZoo ``ParallelEnv``.
+
+Description
+    Agents on a grid harvest diamonds at mines, turn diamonds into energy at chargers and energy into hearts at
+    altars. A heart is the reward. Every action costs energy; energy regenerates slowly up to a cap.
+
+Action Space
+    ``Discrete(len(game.actions))``; by default:
+
+    ====  ==========  ===============================================================  ==============
+    id    name        effect                                                           default cost
+    ====  ==========  ===============================================================  ==============
+    0     noop        nothing                                                          0
+    1     move_north  face north, then step north if the cell is empty                 1
+    2     move_south  face south, then step south if the cell is empty                 1
+    3     move_west   face west, then step west if the cell is empty                   1
+    4     move_east   face east, then step east if the cell is empty                   1
+    5     use         use the faced converter (mine, charger, altar)                   1
+    ====  ==========  ===============================================================  ==============
+
+Observation
+    ``Box(0, high, (C, H, W), uint8)``: an egocentric window (default 11x11), north up, the agent at the centre;
+    ``env.channel_names`` lists the channels and ``env.self_feature_names`` the observer's own features, which are
+    laid out in row-major order in the last ("self") channel. See docs/game.md for the full table.
+
+Rewards
+    Per unit of a resource produced at a converter, ``game.rewards`` (default: 1.0 per heart).
+
+Termination
+    Agents never terminate in the base game; all agents are truncated when ``game.max_steps`` steps have run.
+    Per-episode stats arrive in ``infos[agent]["episode"]`` on that last step.
+
+Arguments
+    ``parallel_env(name_or_config="arena", render_mode=None, **overrides)``: a registered name, an EnvConfig or a
+    dict; overrides are nested dicts merged into the config (``game={"max_steps": 100}``).
+
+Version History
+    v0: initial release.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from pettingzoo import ParallelEnv
+
+from gridenv import _core, render
+from gridenv.config import EnvConfig
+from gridenv.envs import resolve_config
+
+RENDER_MODES = ("rgb_array", "ansi")
+
+
+class GridParallelEnv(ParallelEnv):
+    """A gridenv world behind the PettingZoo parallel API. Agents are named ``agent_0`` ... ``agent_{n-1}``."""
+
+    metadata = {"name": "gridenv", "render_modes": list(RENDER_MODES), "is_parallelizable": True, "render_fps": 10}
+
+    def __init__(self, config: EnvConfig, render_mode: str | None = None):
+        if render_mode is not None and render_mode not in RENDER_MODES:
+            raise ValueError(f"render_mode: expected None or one of {RENDER_MODES}, got {render_mode!r}")
+        self.config = config
+        self.render_mode = render_mode
+        self.metadata = dict(self.metadata, name=f"gridenv/{config.full_name}")
+        self.world = _core.World(config.to_rules())
+        world = self.world
+        n, c, h, w = world.num_agents, world.num_channels, config.game.obs_height, config.game.obs_width
+
+        # Buffers owned here, written in place by the engine (see cpp/world.hpp).
+        self._observations = np.zeros((n, c, h, w), dtype=np.uint8)
+        self._actions = np.zeros(n, dtype=np.int32)
+        self._rewards = np.zeros(n, dtype=np.float32)
+        self._terminals = np.zeros(n, dtype=bool)
+        self._truncations = np.zeros(n, dtype=bool)
+        world.bind_buffers(self._observations, self._actions, self._rewards, self._terminals, self._truncations)
+
+        self.possible_agents = [f"agent_{i}" for i in range(n)]
+        self.agents: list[str] = []
+        self._agent_index = {agent: i for i, agent in enumerate(self.possible_agents)}
+        high = np.empty((c, h, w), dtype=np.uint8)
+        world.fill_observation_high(high)
+        self.observation_spaces = {
+            agent: spaces.Box(low=np.zeros_like(high), high=high, dtype=np.uint8) for agent in self.possible_agents
+        }
+        self.action_spaces = {agent: spaces.Discrete(world.num_actions) for agent in self.possible_agents}
+        self.action_names: list[str] = list(config.game.actions)
+        self.channel_names: list[str] = list(world.channel_names)
+        self.self_feature_names: list[str] = list(world.self_feature_names)
+        self.stat_names: list[str] = list(world.stat_names)
+        num_kinds = len(config.game.converters)
+        self.state_space = spaces.Box(0, 2 + num_kinds, (world.height, world.width), dtype=np.uint8)
+        self._np_random: np.random.Generator | None = None
+        self._episode_returns = np.zeros(n, dtype=np.float64)
+
+    # PettingZoo returns the same space object on every call.
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Discrete:
+        return self.action_spaces[agent]
+
+    @property
+    def num_agents(self) -> int:
+        return len(self.agents)
+
+    @property
+    def max_num_agents(self) -> int:
+        return len(self.possible_agents)
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        """Start an episode. With a seed, reseed; without, continue the env's seed sequence."""
+        if seed is not None or self._np_random is None:
+            self._np_random, _ = seeding.np_random(seed)
+        self.world.reset(int(self._np_random.integers(0, 2**63 - 1)))
+        self.agents = list(self.possible_agents)
+        self._episode_returns[:] = 0.0
+        observations = self._observations.copy()
+        return {agent: observations[i] for i, agent in enumerate(self.agents)}, {agent: {} for agent in self.agents}
+
+    def step(self, actions: dict[str, Any]):
+        """Apply one action per live agent; returns (observations, rewards, terminations, truncations, infos)."""
+        if not self.agents:
+            raise RuntimeError("step() called with no live agents: the episode is over, call reset()")
+        self._write_actions(actions)
+        self.world.step()
+
+        agents = self.agents
+        observations = self._observations.copy()  # the engine overwrites its buffer next step
+        rewards = self._rewards.tolist()
+        terminals = self._terminals.tolist()
+        truncations = self._truncations.tolist()
+        self._episode_returns += self._rewards
+        infos: dict[str, dict] = {agent: {} for agent in agents}
+        if self.world.episode_over:
+            for agent, stats in zip(agents, self.episode_stats()):
+                infos[agent]["episode"] = stats
+        result = (
+            {agent: observations[i] for i, agent in enumerate(agents)},
+            {agent: rewards[i] for i, agent in enumerate(agents)},
+            {agent: terminals[i] for i, agent in enumerate(agents)},
+            {agent: truncations[i] for i, agent in enumerate(agents)},
+            infos,
+        )
+        self.agents = [agent for i, agent in enumerate(agents) if not (terminals[i] or truncations[i])]
+        return result
+
+    def _write_actions(self, actions: dict[str, Any]) -> None:
+        missing = [agent for agent in self.agents if agent not in actions]
+        if missing:
+            raise ValueError(f"actions: no action for live agent(s) {missing[:5]}; give one per agent in env.agents")
+        unknown = [agent for agent in actions if agent not in self._agent_index or agent not in self.agents]
+        if unknown:
+            raise ValueError(f"actions: {unknown[:5]} are not live agents; live agents are env.agents")
+        num_actions = self.world.num_actions
+        for agent in self.agents:
+            action = actions[agent]
+            if isinstance(action, np.ndarray) and action.shape == ():
+                action = action.item()
+            if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+                raise ValueError(f"actions[{agent!r}]: expected an int in [0, {num_actions - 1}], got {action!r}")
+            if not 0 <= action < num_actions:
+                raise ValueError(f"actions[{agent!r}]: expected an int in [0, {num_actions - 1}], got {action}")
+            self._actions[self._agent_index[agent]] = action
+
+    def episode_stats(self) -> list[dict[str, float]]:
+        """Per-agent stats of the episode so far: ``{stat name: value}`` (see docs/game.md for the names)."""
+        names = self.stat_names
+        return [dict(zip(names, row)) for row in self.world.stats()]
+
+    def render(self):
+        if self.render_mode is None:
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'ansi'")
+            return None
+        if self.render_mode == "ansi":
+            return render.ansi(self)
+        return render.rgb_array(self)
+
+    def close(self) -> None:
+        pass
+
+    def state(self) -> np.ndarray:
+        """Global state: the tile map (height, width) uint8 (0 empty, 1 wall, 2 agent, 3+k converter kind k)."""
+        return render.tiles(self)
+
+
+def parallel_env(name_or_config: str | EnvConfig | dict = "arena", render_mode: str | None = None,
+                 **overrides: Any) -> GridParallelEnv:
+    """A PettingZoo ParallelEnv for a registered name, an EnvConfig or a dict, with nested overrides."""
+    return GridParallelEnv(resolve_config(name_or_config, **overrides), render_mode=render_mode)
