@@ -20,6 +20,14 @@ World::World(GameRules rules) : rules_(std::move(rules)) {
   const int32_t padding = std::max(rules_.obs_height, rules_.obs_width) / 2;
   grid_.resize(rules_.map.height, rules_.map.width, padding);
   agents_.resize(num_agents_);
+  // Groups are fixed by the rules (random maps number agents group by group), so they are known before any reset.
+  if (!rules_.map.ascii.empty()) {
+    for (int32_t a = 0; a < num_agents_; ++a) agents_[a].group = layout_.agent_groups[a];
+  } else {
+    int32_t next = 0;
+    for (size_t g = 0; g < rules_.map.agents_per_group.size(); ++g)
+      for (int32_t i = 0; i < rules_.map.agents_per_group[g]; ++i) agents_[next++].group = static_cast<uint8_t>(g);
+  }
   inventory_.assign(static_cast<size_t>(num_agents_) * num_resources(), 0);
   order_.resize(num_agents_);
 

@@ -42,6 +42,12 @@ class ConverterConfig(_Model):
         return symbol
 
 
+DEFAULT_ACTION_COSTS: dict[str, int] = {
+    "noop": 0, "move_north": 1, "move_south": 1, "move_west": 1, "move_east": 1, "use": 1,
+}
+"""Energy per action when a body does not say otherwise."""
+
+
 class BodyConfig(_Model):
     """What an agent's body can hold and what its actions cost (energy units)."""
 
@@ -49,8 +55,9 @@ class BodyConfig(_Model):
     initial_energy: int = Field(25, ge=0, le=255, description="Energy at the start of an episode.")
     energy_regen: int = Field(1, ge=0, le=255, description="Energy regained every step, up to the cap.")
     action_costs: dict[str, int] = Field(
-        default_factory=lambda: {"noop": 0, "move_north": 1, "move_south": 1, "move_west": 1, "move_east": 1, "use": 1},
-        description="Energy each action costs; an agent without enough energy does nothing that step.",
+        default_factory=lambda: dict(DEFAULT_ACTION_COSTS),
+        description="Energy each action costs (unlisted actions keep DEFAULT_ACTION_COSTS); an agent without "
+        "enough energy does nothing that step.",
     )
     resource_caps: dict[str, int] = Field(
         default_factory=lambda: {"diamond": 50, "heart": 255},
@@ -66,7 +73,7 @@ class BodyConfig(_Model):
                 raise ValueError(f"unknown action {name!r}; allowed: {', '.join(ACTION_KINDS)}")
             if not 0 <= cost <= 255:
                 raise ValueError(f"cost of {name!r} must be in [0, 255], got {cost}")
-        return costs
+        return {**DEFAULT_ACTION_COSTS, **costs}
 
     @model_validator(mode="after")
     def _initial_within_cap(self) -> BodyConfig:
