@@ -119,8 +119,9 @@ NB_MODULE(_core, m) {
                                truncations.data());
           },
           // The world writes into these arrays: keep each alive as long as the world.
-          nb::arg("observations"), nb::arg("actions"), nb::arg("rewards"), nb::arg("terminals"),
-          nb::arg("truncations"), nb::keep_alive<1, 2>(), nb::keep_alive<1, 3>(), nb::keep_alive<1, 4>(),
+          // noconvert: a wrong dtype or layout must raise, not bind a temporary copy the caller never sees.
+          nb::arg("observations").noconvert(), nb::arg("actions").noconvert(), nb::arg("rewards").noconvert(),
+          nb::arg("terminals").noconvert(), nb::arg("truncations").noconvert(), nb::keep_alive<1, 2>(), nb::keep_alive<1, 3>(), nb::keep_alive<1, 4>(),
           nb::keep_alive<1, 5>(), nb::keep_alive<1, 6>(),
           "Bind caller-owned buffers: observations uint8 (agents, C, H, W), actions int32 (agents,), rewards "
           "float32 (agents,), terminals and truncations bool (agents,). All C-contiguous, exact dtypes.")
@@ -184,12 +185,12 @@ NB_MODULE(_core, m) {
                            {static_cast<size_t>(w.height()), static_cast<size_t>(w.width())});
              w.fill_tiles(out.data());
            },
-           "Write tile codes (height, width) uint8: 0 empty, 1 wall, 2 agent, 3 + k converter kind k.")
+           nb::arg("out").noconvert(), "Write tile codes (height, width) uint8: 0 empty, 1 wall, 2 agent, 3 + k converter kind k.")
       .def("fill_observation_high", [](const World& w, CpuArray<uint8_t> out) {
         const auto& rules = w.rules();
         require_shape("high", out.ndim(), out.shape_ptr(),
                       {static_cast<size_t>(w.num_channels()), static_cast<size_t>(rules.obs_height),
                        static_cast<size_t>(rules.obs_width)});
         w.fill_observation_high(out.data());
-      });
+      }, nb::arg("out").noconvert());
 }

@@ -1,0 +1,112 @@
+"""Config models: defaults, round-trips, and a clear error naming the field for each kind of bad input."""
+
+import numpy as np
+import pytest
+
+import gridenv
+from gridenv import EnvConfig
+
+
+@pytest.mark.parametrize("name", gridenv.list_envs())
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_configs_round_trip_through_files(tmp_path, name, suffix):
+    config = gridenv.resolve_config(name)
+    path = tmp_path / f"config{suffix}"
+    config.save(path)
+    loaded = EnvConfig.load(path)
+    assert loaded == config
+    assert loaded.to_rules().max_steps == config.game.max_steps
+
+
+def test_named_envs_and_versions_resolve():
+    assert gridenv.resolve_config("arena-v0") == gridenv.resolve_config("arena")
+    assert gridenv.parallel_env("arena-small").metadata["name"] == "gridenv/arena-small-v0"
+    with pytest.raises(ValueError, match="unknown environment 'arenaa'; registered: arena, arena-small"):
+        gridenv.resolve_config("arenaa")
+    with pytest.raises(ValueError, match="version 3 does not exist; current is arena-v0"):
+        gridenv.resolve_config("arena-v3")
+
+
+def test_overrides_merge_into_the_named_config():
+    config = gridenv.resolve_config("arena", game={"max_steps": 77}, map={"width": 40})
+    assert config.game.max_steps == 77 and config.map.width == 40 and config.map.height == 32
+    assert len(config.game.groups) == 4
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"game": {"max_steps": 0}}, r"game\.max_steps\n  Input should be greater than or equal to 1"),
+        ({"game": {"obs_height": 10}}, r"game\.obs_height\n  Value error, must be odd"),
+        ({"game": {"actions": ["noop", "fly"]}}, r"unknown action 'fly'; allowed: noop, move_north"),
+        ({"game": {"resources": ["diamond", "energy"]}}, r"the first resource must be 'energy'"),
+        ({"game": {"rewards": {"gold": 1.0}}}, r"rewards: unknown resource 'gold'"),
+        ({"game": {"max_stepz": 5}}, r"game\.max_stepz\n  Extra inputs are not permitted"),
+        ({"map": {"wall_density": 1.5}}, r"map\.wall_density\n  Input should be less than 1"),
+        ({"map": {"converter_counts": {"forge": 1}}}, r"map\.converter_counts: unknown converter 'forge'"),
+        ({"game": {"converters": {"mine": {"symbol": "#"}}}}, r"game\.converters\.mine\.symbol"),
+        ({"game": {"groups": [{"name": "a", "body": {"energy_cap": 300}}]}}, r"energy_cap\n  Input should be less"),
+        ({"game": {"groups": [{"name": "a", "body": {"initial_energy": 90, "energy_cap": 50}}]}},
+         r"initial_energy \(90\) exceeds energy_cap \(50\)"),
+        ({"game": {"groups": [{"name": "a", "body": {"action_costs": {"jump": 1}}}]}}, r"unknown action 'jump'"),
+        ({"map": {"ascii": "###\n#0\n###"}}, r"same width, got widths \[2, 3\]"),
+    ],
+)
+def test_bad_config_values_are_rejected_naming_the_field(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        gridenv.resolve_config("arena-small", **overrides)
+
+
+def test_map_problems_found_by_the_engine_name_the_cause():
+    too_many = gridenv.resolve_config("arena-small", game={"num_agents": 200})
+    env = gridenv.parallel_env(too_many)
+    with pytest.raises(ValueError, match=r"map: 208 agents and converters do not fit in the \d+ free cells"):
+        env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"unknown symbol 'x' at row 1, column 2; legend: '#' wall"):
+        gridenv.parallel_env({"game": {"num_agents": None}, "map": {"ascii": "####\n#0x#\n####"}})
+    with pytest.raises(ValueError, match=r"game\.num_agents: 24 but the ASCII map places 1 agent"):
+        gridenv.parallel_env({"map": {"ascii": "###\n#0#\n###"}})
+    with pytest.raises(ValueError, match="at least one agent is required"):
+        gridenv.parallel_env({"game": {"num_agents": None}, "map": {"ascii": "###\n#.#\n###"}})
+
+
+def test_bad_actions_are_rejected_before_the_engine_steps():
+    env = gridenv.parallel_env("arena-small")
+    env.reset(seed=0)
+    good = {agent: 0 for agent in env.agents}
+    with pytest.raises(ValueError, match=r"actions\['agent_1'\]: expected an int in \[0, 5\], got 6"):
+        env.step({**good, "agent_1": 6})
+    with pytest.raises(ValueError, match=r"actions\['agent_0'\]: expected an int in \[0, 5\], got -1"):
+        env.step({**good, "agent_0": -1})
+    with pytest.raises(ValueError, match=r"expected an int in \[0, 5\], got 1.5"):
+        env.step({**good, "agent_0": 1.5})
+    with pytest.raises(ValueError, match=r"no action for live agent\(s\) \['agent_3'\]"):
+        env.step({agent: 0 for agent in env.agents[:3]})
+    with pytest.raises(ValueError, match=r"\['agent_99'\] are not live agents"):
+        env.step({**good, "agent_99": 0})
+    env.step({**good, "agent_0": np.int64(3)})  # numpy integers are fine
+    assert env.world.step_count == 1
+
+
+def test_the_engine_itself_rejects_bad_buffers_and_actions():
+    env = gridenv.parallel_env("arena-small")
+    world = env.world
+    n = world.num_agents
+    observations = np.zeros((n, world.num_channels, 11, 11), np.uint8)
+    with pytest.raises(ValueError, match=r"actions: expected shape \(4,\) got \(5,\)"):
+        world.bind_buffers(observations, np.zeros(5, np.int32), np.zeros(n, np.float32), np.zeros(n, bool),
+                           np.zeros(n, bool))
+    with pytest.raises(TypeError):  # wrong dtype: no silent conversion
+        world.bind_buffers(observations, np.zeros(n, np.int64), np.zeros(n, np.float32), np.zeros(n, bool),
+                           np.zeros(n, bool))
+    with pytest.raises(TypeError):  # not C-contiguous: no silent copy either
+        world.bind_buffers(observations, np.zeros(2 * n, np.int32)[::2], np.zeros(n, np.float32), np.zeros(n, bool),
+                           np.zeros(n, bool))
+    env.reset(seed=0)
+    env._actions[:] = [0, 0, 9, 0]
+    with pytest.raises(ValueError, match=r"actions\[2\]: must be in \[0, 5\], got 9"):
+        world.step()
+    assert world.step_count == 0
+    unbound = gridenv._core.World(env.config.to_rules())
+    with pytest.raises(RuntimeError, match="bind_buffers must be called first"):
+        unbound.step()
