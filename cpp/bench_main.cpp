@@ -1,7 +1,7 @@
 // gridenv_bench: steps a 24-agent arena-like world with random actions, no Python involved.
 // For profiling the engine (perf, callgrind) and for a Python-free speed figure:
 //   build/<tag>/gridenv_bench [steps]   (built by `pip install .`, or by CMake directly)
-// The rules mirror the Python `arena` config's defaults; the Python bench (bench/bench_env.py) is the reference figure.
+// The rules mirror the Python `arena` config (all arena mechanics on, teams kinship); the Python bench (bench/bench_env.py) is the reference figure.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,12 +26,27 @@ GameRules arena_rules() {
       {"altar", 'a', {50, 0, 0}, {0, 0, 1}, 10, 0},
   };
   BodyRules body;
-  body.action_costs = {0, 1, 1, 1, 1, 1};
+  //                 noop  moves       use attack shield share glyph marker build destroy bond switch
+  body.action_costs = {0, 1, 1, 1, 1, 1, 5, 1, 1, 1, 1, 5, 2, 3, 1};
   body.resource_caps = {100, 50, 255};
   body.initial_inventory = {25, 0, 0};
   body.energy_regen = 1;
   rules.bodies = {body, body, body, body};
-  for (int32_t k = 0; k < kNumActionKinds; ++k) rules.actions.push_back(static_cast<ActionKind>(k));
+  rules.posture_body = {-1, -1, -1, -1};
+  for (auto kind : {ActionKind::kNoop, ActionKind::kMoveNorth, ActionKind::kMoveSouth, ActionKind::kMoveWest,
+                    ActionKind::kMoveEast, ActionKind::kUse, ActionKind::kAttack, ActionKind::kToggleShield,
+                    ActionKind::kShare})
+    rules.actions.push_back({kind, 0});
+  for (uint8_t k = 0; k < 4; ++k) rules.actions.push_back({ActionKind::kGlyph, k});
+  for (uint8_t k = 0; k < 2; ++k) rules.actions.push_back({ActionKind::kMarker, k});
+  rules.combat = {10, 0.5f, {0, 1, 1}};
+  rules.shield = {1, 10};
+  rules.share = {0, 10};
+  rules.glyphs = 4;
+  rules.markers = 2;
+  rules.marker_duration = 20;
+  rules.build = {{0, 1, 0}, 0};
+  rules.kinship.scheme = KinshipScheme::kTeams;
   rules.max_steps = 1000;
   rules.map.width = 32;
   rules.map.height = 32;

@@ -1,6 +1,7 @@
 // gridenv._core: translates between Python and the engine; no game logic lives here.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -73,28 +74,85 @@ NB_MODULE(_core, m) {
       .def_rw("converter_counts", &MapRules::converter_counts)
       .def_rw("wall_density", &MapRules::wall_density);
 
+  nb::class_<CombatRules>(m, "CombatRules")
+      .def(nb::init<>())
+      .def_rw("freeze_steps", &CombatRules::freeze_steps)
+      .def_rw("steal_fraction", &CombatRules::steal_fraction)
+      .def_rw("stealable", &CombatRules::stealable);
+
+  nb::class_<ShieldRules>(m, "ShieldRules")
+      .def(nb::init<>())
+      .def_rw("upkeep", &ShieldRules::upkeep)
+      .def_rw("absorb_cost", &ShieldRules::absorb_cost);
+
+  nb::class_<ShareRules>(m, "ShareRules")
+      .def(nb::init<>())
+      .def_rw("resource", &ShareRules::resource)
+      .def_rw("amount", &ShareRules::amount);
+
+  nb::class_<BuildRules>(m, "BuildRules")
+      .def(nb::init<>())
+      .def_rw("cost", &BuildRules::cost)
+      .def_rw("max_walls_per_agent", &BuildRules::max_walls_per_agent);
+
+  nb::enum_<KinshipScheme>(m, "KinshipScheme")
+      .value("selfish", KinshipScheme::kSelfish)
+      .value("teams", KinshipScheme::kTeams)
+      .value("random", KinshipScheme::kRandom)
+      .value("clans", KinshipScheme::kClans)
+      .value("bonds", KinshipScheme::kBonds);
+
+  nb::class_<KinshipRules>(m, "KinshipRules")
+      .def(nb::init<>())
+      .def_rw("scheme", &KinshipRules::scheme)
+      .def_rw("normalize_rows", &KinshipRules::normalize_rows)
+      .def_rw("self_weight", &KinshipRules::self_weight)
+      .def_rw("kin_weight", &KinshipRules::kin_weight)
+      .def_rw("beta_a", &KinshipRules::beta_a)
+      .def_rw("beta_b", &KinshipRules::beta_b)
+      .def_rw("family_size", &KinshipRules::family_size)
+      .def_rw("families_per_clan", &KinshipRules::families_per_clan)
+      .def_rw("clans_per_tribe", &KinshipRules::clans_per_tribe)
+      .def_rw("family_weight", &KinshipRules::family_weight)
+      .def_rw("clan_weight", &KinshipRules::clan_weight)
+      .def_rw("tribe_weight", &KinshipRules::tribe_weight)
+      .def_rw("bond_window", &KinshipRules::bond_window)
+      .def_rw("bond_weight", &KinshipRules::bond_weight)
+      .def_rw("bond_cost", &KinshipRules::bond_cost);
+
   nb::class_<GameRules>(m, "GameRules")
       .def(nb::init<>())
       .def_rw("resources", &GameRules::resources)
       .def_rw("resource_rewards", &GameRules::resource_rewards)
       .def_rw("converters", &GameRules::converters)
       .def_rw("bodies", &GameRules::bodies)
+      .def_rw("posture_body", &GameRules::posture_body)
       .def_prop_rw(
           "actions",
           [](const GameRules& g) {
-            std::vector<int32_t> kinds;
-            for (ActionKind kind : g.actions) kinds.push_back(static_cast<int32_t>(kind));
-            return kinds;
+            std::vector<std::pair<int32_t, int32_t>> specs;
+            for (const ActionSpec& spec : g.actions) specs.emplace_back(static_cast<int32_t>(spec.kind), spec.arg);
+            return specs;
           },
-          [](GameRules& g, const std::vector<int32_t>& kinds) {
+          [](GameRules& g, const std::vector<std::pair<int32_t, int32_t>>& specs) {
             g.actions.clear();
-            for (int32_t kind : kinds) {
-              if (kind < 0 || kind >= kNumActionKinds)
-                throw std::invalid_argument("actions: action kind must be in [0, " +
-                                            std::to_string(kNumActionKinds - 1) + "], got " + std::to_string(kind));
-              g.actions.push_back(static_cast<ActionKind>(kind));
+            for (auto [kind, arg] : specs) {
+              if (kind < 0 || kind >= kNumActionKinds || arg < 0 || arg > 255)
+                throw std::invalid_argument("actions: (kind, arg) must have kind in [0, " +
+                                            std::to_string(kNumActionKinds - 1) + "] and arg in [0, 255], got (" +
+                                            std::to_string(kind) + ", " + std::to_string(arg) + ")");
+              g.actions.push_back(ActionSpec{static_cast<ActionKind>(kind), static_cast<uint8_t>(arg)});
             }
-          })
+          },
+          "The action table as (kind index, argument) pairs.")
+      .def_rw("combat", &GameRules::combat)
+      .def_rw("shield", &GameRules::shield)
+      .def_rw("share", &GameRules::share)
+      .def_rw("glyphs", &GameRules::glyphs)
+      .def_rw("markers", &GameRules::markers)
+      .def_rw("marker_duration", &GameRules::marker_duration)
+      .def_rw("build", &GameRules::build)
+      .def_rw("kinship", &GameRules::kinship)
       .def_rw("max_steps", &GameRules::max_steps)
       .def_rw("obs_height", &GameRules::obs_height)
       .def_rw("obs_width", &GameRules::obs_width)
@@ -139,6 +197,17 @@ NB_MODULE(_core, m) {
       .def_prop_ro("self_feature_names", &World::self_feature_names)
       .def_prop_ro("memory_bytes", &World::memory_bytes)
       .def_prop_ro("action_order", &World::action_order, "Agent ids in the order the last step applied them.")
+      .def_prop_ro("action_names", &World::action_names)
+      .def_prop_ro("raw_rewards", &World::raw_rewards, "This step's rewards before kinship sharing.")
+      .def("kinship_matrix",
+           [](const World& w) {
+             const auto& k = w.kinship().matrix();
+             const size_t n = w.num_agents();
+             std::vector<std::vector<float>> out(n);
+             for (size_t a = 0; a < n; ++a) out[a].assign(k.begin() + a * n, k.begin() + (a + 1) * n);
+             return out;
+           },
+           "The episode's kinship weights K (agents x agents), before row normalisation.")
       .def("agents_per_group", &World::agents_per_group)
       .def("agent_groups",
            [](const World& w) {
@@ -153,6 +222,15 @@ NB_MODULE(_core, m) {
              return out;
            },
            "[(row, col, orientation)] per agent; orientation 0 north, 1 south, 2 west, 3 east.")
+      .def("agent_states",
+           [](const World& w) {
+             std::vector<std::vector<int32_t>> out;
+             for (const auto& a : w.agents())
+               out.push_back({a.body, a.glyph, a.shield ? 1 : 0, std::max(0, a.frozen_until - w.step_count()),
+                              a.walls_built});
+             return out;
+           },
+           "[(body, glyph + 1, shield, steps_still_frozen, walls_built)] per agent.")
       .def("inventories",
            [](const World& w) {
              std::vector<std::vector<int32_t>> out(w.num_agents());

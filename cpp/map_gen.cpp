@@ -36,10 +36,10 @@ void parse_ascii(const GameRules& rules, Layout& layout) {
         tile = kTileEmpty;
       } else if (symbol >= '0' && symbol <= '9') {
         const int32_t group = symbol - '0';
-        if (group >= static_cast<int32_t>(rules.bodies.size()))
+        if (group >= rules.num_groups())
           throw std::invalid_argument("map.ascii: agent of group " + std::to_string(group) + " at row " +
                                       std::to_string(r) + ", column " + std::to_string(c) + " but only " +
-                                      std::to_string(rules.bodies.size()) + " group(s) are configured");
+                                      std::to_string(rules.num_groups()) + " group(s) are configured");
         layout.agent_rows.push_back(r);
         layout.agent_cols.push_back(c);
         layout.agent_groups.push_back(static_cast<uint8_t>(group));
@@ -103,7 +103,7 @@ void generate_random(const GameRules& rules, Rng& rng, Layout& layout) {
 
 std::vector<int32_t> count_agents_per_group(const GameRules& rules) {
   if (rules.map.ascii.empty()) return rules.map.agents_per_group;
-  std::vector<int32_t> counts(rules.bodies.size(), 0);
+  std::vector<int32_t> counts(rules.num_groups(), 0);
   for (char symbol : rules.map.ascii)
     if (symbol >= '0' && symbol <= '9' && symbol - '0' < static_cast<int32_t>(counts.size())) ++counts[symbol - '0'];
   return counts;

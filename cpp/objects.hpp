@@ -15,6 +15,13 @@ struct Agent {
   int32_t col = 0;
   Orientation orientation = Orientation::kNorth;
   uint8_t group = 0;
+  uint8_t body = 0;          // index into GameRules::bodies: the group's own body, or its posture body
+  uint8_t glyph = 0;         // 0 none, k + 1 for glyph k
+  bool shield = false;
+  int32_t frozen_until = 0;  // first step at which the agent can act again
+  int32_t walls_built = 0;
+  int32_t bond_target = -1;  // the agent this one offered a bond to, and when
+  int32_t bond_step = 0;
   int32_t last_action = -1;  // index into the action table, -1 before the first step
   bool last_action_succeeded = false;
 };

@@ -48,11 +48,20 @@ void validate_rules(const GameRules& rules) {
       if (rules.converters[j].symbol == s) fail(field + ".symbol: '" + std::string(1, s) + "' is already used by " +
                                                 rules.converters[j].name);
   }
-  if (rules.bodies.empty() || rules.bodies.size() > 10)
-    fail("groups: between 1 and 10 groups, got " + std::to_string(rules.bodies.size()));
+  const size_t num_groups = rules.posture_body.size();
+  if (num_groups == 0 || num_groups > 10) fail("groups: between 1 and 10 groups, got " + std::to_string(num_groups));
+  if (rules.bodies.size() < num_groups || rules.bodies.size() > 2 * num_groups)
+    fail("bodies: expected one body per group plus at most one posture body each, got " +
+         std::to_string(rules.bodies.size()) + " for " + std::to_string(num_groups) + " groups");
+  for (size_t g = 0; g < num_groups; ++g) {
+    const int32_t posture = rules.posture_body[g];
+    if (posture != -1 && (posture < static_cast<int32_t>(num_groups) || posture >= static_cast<int32_t>(rules.bodies.size())))
+      fail("groups[" + std::to_string(g) + "].posture: body index must be -1 or in [" + std::to_string(num_groups) +
+           ", " + std::to_string(rules.bodies.size() - 1) + "], got " + std::to_string(posture));
+  }
   for (size_t g = 0; g < rules.bodies.size(); ++g) {
     const BodyRules& body = rules.bodies[g];
-    const std::string field = "groups[" + std::to_string(g) + "]";
+    const std::string field = "bodies[" + std::to_string(g) + "]";
     require_size(field + ".action_costs", body.action_costs.size(), kNumActionKinds);
     require_size(field + ".resource_caps", body.resource_caps.size(), num_resources);
     require_size(field + ".initial_inventory", body.initial_inventory.size(), num_resources);
@@ -67,8 +76,45 @@ void validate_rules(const GameRules& rules) {
   }
   if (rules.actions.empty() || rules.actions.size() > 254)
     fail("actions: the action table must have 1 to 254 entries, got " + std::to_string(rules.actions.size()));
-  for (ActionKind kind : rules.actions)
-    require_range("actions", static_cast<int32_t>(kind), 0, kNumActionKinds - 1);
+  require_range("glyphs", rules.glyphs, 0, 254);
+  require_range("markers", rules.markers, 0, 254);
+  require_range("marker_duration", rules.marker_duration, 0, 1000000);
+  for (const ActionSpec& spec : rules.actions) {
+    require_range("actions (kind)", static_cast<int32_t>(spec.kind), 0, kNumActionKinds - 1);
+    if (spec.kind == ActionKind::kGlyph) require_range("actions (glyph index)", spec.arg, 0, rules.glyphs - 1);
+    else if (spec.kind == ActionKind::kMarker) require_range("actions (marker index)", spec.arg, 0, rules.markers - 1);
+    else require_range("actions (argument)", spec.arg, 0, 0);
+  }
+  require_range("combat.freeze_steps", rules.combat.freeze_steps, 0, 1000000);
+  if (!(rules.combat.steal_fraction >= 0.0f && rules.combat.steal_fraction <= 1.0f))
+    fail("combat.steal_fraction: must be in [0, 1], got " + std::to_string(rules.combat.steal_fraction));
+  require_size("combat.stealable", rules.combat.stealable.size(), num_resources);
+  require_range("shield.upkeep", rules.shield.upkeep, 0, 255);
+  require_range("shield.absorb_cost", rules.shield.absorb_cost, 0, 255);
+  require_range("share.resource", rules.share.resource, 0, static_cast<int64_t>(num_resources) - 1);
+  require_range("share.amount", rules.share.amount, 0, 255);
+  require_size("build.cost", rules.build.cost.size(), num_resources);
+  for (int32_t cost : rules.build.cost) require_range("build.cost", cost, 0, 255);
+  require_range("build.max_walls_per_agent", rules.build.max_walls_per_agent, 0, 1000000);
+  const KinshipRules& kin = rules.kinship;
+  require_range("kinship.scheme", static_cast<int32_t>(kin.scheme), 0, static_cast<int32_t>(KinshipScheme::kBonds));
+  auto require_weight = [](const std::string& field, float w, bool allow_zero) {
+    if (!(w <= 1.0f && (allow_zero ? w >= 0.0f : w > 0.0f)))
+      fail(field + ": must be in " + (allow_zero ? "[0, 1]" : "(0, 1]") + ", got " + std::to_string(w));
+  };
+  require_weight("kinship.self_weight", kin.self_weight, false);
+  require_weight("kinship.kin_weight", kin.kin_weight, true);
+  require_weight("kinship.family_weight", kin.family_weight, true);
+  require_weight("kinship.clan_weight", kin.clan_weight, true);
+  require_weight("kinship.tribe_weight", kin.tribe_weight, true);
+  require_weight("kinship.bond_weight", kin.bond_weight, true);
+  if (!(kin.beta_a > 0.0f && kin.beta_b > 0.0f && kin.beta_a < 1e6f && kin.beta_b < 1e6f))
+    fail("kinship.beta_a, kinship.beta_b: must be positive and below 1e6");
+  require_range("kinship.family_size", kin.family_size, 1, 4096);
+  require_range("kinship.families_per_clan", kin.families_per_clan, 1, 4096);
+  require_range("kinship.clans_per_tribe", kin.clans_per_tribe, 1, 4096);
+  require_range("kinship.bond_window", kin.bond_window, 0, 1000000);
+  require_range("kinship.bond_cost", kin.bond_cost, 0, 255);
   require_range("max_steps", rules.max_steps, 1, 1000000000);
   require_range("obs_height", rules.obs_height, 1, 63);
   require_range("obs_width", rules.obs_width, 1, 63);
@@ -84,8 +130,8 @@ void validate_rules(const GameRules& rules) {
     require_size("map.ascii (characters, height * width)", map.ascii.size(),
                  static_cast<size_t>(map.width) * map.height);
   } else {
-    if (map.agents_per_group.size() != rules.bodies.size())
-      fail("map.agents_per_group: expected one count per group (" + std::to_string(rules.bodies.size()) + "), got " +
+    if (map.agents_per_group.size() != num_groups)
+      fail("map.agents_per_group: expected one count per group (" + std::to_string(num_groups) + "), got " +
            std::to_string(map.agents_per_group.size()));
     require_size("map.converter_counts", map.converter_counts.size(), rules.converters.size());
     for (int32_t count : map.agents_per_group) require_range("map.agents_per_group", count, 0, kMaxObjects);

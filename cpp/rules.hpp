@@ -9,9 +9,18 @@
 //   converters         object kinds that turn inputs into outputs (mine: {} -> diamond, charger: diamond -> energy,
 //                      altar: energy -> heart); per kind: name, map symbol, inputs[R], outputs[R], cooldown (steps
 //                      the converter is unavailable after a use), max_uses (0 = unlimited)
-//   bodies             per agent group: action energy costs[kNumActionKinds], resource caps[R], initial inventory[R],
-//                      energy regenerated per step
-//   actions            the flat Discrete action table: index -> ActionKind
+//   bodies             energy profiles: action energy costs[kNumActionKinds], resource caps[R], initial
+//                      inventory[R], energy regenerated per step. Group g starts in body g; posture_body[g] is the
+//                      body that switch_body toggles to (-1: none)
+//   actions            the flat Discrete action table: index -> (kind, argument)
+//   combat             attack: freeze_steps (the target's actions do nothing), steal_fraction of each stealable
+//                      resource (rounded down, limited by the attacker's room)
+//   shield             upkeep (energy per step while raised; the shield drops when it cannot be paid),
+//                      absorb_cost (energy the target loses when its shield absorbs an attack)
+//   share              resource index and amount given by `share`
+//   glyphs, markers    number of glyphs and marker kinds; marker_duration (steps a marker stays visible)
+//   build              build_cost[R] taken from the builder; max_walls_per_agent built per episode (0 = unlimited)
+//   kinship            the reward-sharing scheme (kinship.hpp)
 //   max_steps          episode length; all agents are truncated when the step counter reaches it
 //   obs_height/width   egocentric observation window, odd numbers, centred on the agent
 //   map                the layout: an ASCII map, or the parameters of the random scatter generator
@@ -41,6 +50,42 @@ struct BodyRules {
   int32_t energy_regen = 0;                // energy gained per step, up to the cap
 };
 
+struct CombatRules {
+  int32_t freeze_steps = 0;
+  float steal_fraction = 0.0f;
+  std::vector<uint8_t> stealable;  // [R] 1 if attacks steal this resource
+};
+
+struct ShieldRules {
+  int32_t upkeep = 0;
+  int32_t absorb_cost = 0;
+};
+
+struct ShareRules {
+  int32_t resource = 0;
+  int32_t amount = 0;
+};
+
+struct BuildRules {
+  std::vector<int32_t> cost;  // [R]
+  int32_t max_walls_per_agent = 0;
+};
+
+enum class KinshipScheme : uint8_t { kSelfish = 0, kTeams, kRandom, kClans, kBonds };
+
+struct KinshipRules {
+  KinshipScheme scheme = KinshipScheme::kSelfish;
+  bool normalize_rows = true;  // r'_i = sum_j K_ij r_j / sum_j K_ij
+  float self_weight = 1.0f;
+  float kin_weight = 0.5f;                   // teams: weight between members of one group
+  float beta_a = 1.0f, beta_b = 1.0f;        // random: pairwise weights ~ Beta(a, b) each episode
+  int32_t family_size = 2, families_per_clan = 2, clans_per_tribe = 2;  // clans: nesting by agent id
+  float family_weight = 0.5f, clan_weight = 0.25f, tribe_weight = 0.125f;
+  int32_t bond_window = 3;    // bonds: steps within which both must choose bond
+  float bond_weight = 1.0f;   // kinship of a bonded pair
+  int32_t bond_cost = 0;      // energy each partner pays when the bond forms
+};
+
 struct MapRules {
   // ASCII layout: `height` lines of `width` characters, row-major, no separators. Empty => random scatter.
   std::string ascii;
@@ -57,12 +102,23 @@ struct GameRules {
   std::vector<std::string> resources;
   std::vector<float> resource_rewards;
   std::vector<ConverterRules> converters;
-  std::vector<BodyRules> bodies;  // one per group
-  std::vector<ActionKind> actions;
+  std::vector<BodyRules> bodies;      // body g is group g's starting body; more bodies may follow for postures
+  std::vector<int32_t> posture_body;  // [groups] body index switch_body toggles to, or -1
+  std::vector<ActionSpec> actions;
+  CombatRules combat;
+  ShieldRules shield;
+  ShareRules share;
+  int32_t glyphs = 0;
+  int32_t markers = 0;
+  int32_t marker_duration = 0;
+  BuildRules build;
+  KinshipRules kinship;
   int32_t max_steps = 1000;
   int32_t obs_height = 11;
   int32_t obs_width = 11;
   MapRules map;
+
+  int32_t num_groups() const { return static_cast<int32_t>(posture_body.size()); }
 };
 
 // Throws std::invalid_argument naming the field and the allowed values.

@@ -4,13 +4,14 @@
 // write into them in place and never allocate:
 //   observations  uint8  [agents, C, H, W]  written by reset and step
 //   actions       int32  [agents]           read by step; each in [0, number of actions)
-//   rewards       float  [agents]           written by step: reward earned this step
+//   rewards       float  [agents]           written by step: this step's reward after kinship sharing (r' = K r)
 //   terminals     bool   [agents]           written by reset/step; the base game never terminates an agent
 //   truncations   bool   [agents]           written by reset/step: true for all once step_count reaches max_steps
 //
 // Step order: actions are validated, then applied one agent at a time in an order shuffled each step by the world's
-// RNG (so when two agents race for one cell the one earlier in that order wins), then energy regenerates, the step
-// counter advances, and observations are written.
+// RNG (so when two agents race for one cell the one earlier in that order wins); then each agent pays its shield
+// upkeep and regenerates energy, kinship turns raw rewards into shared rewards, the step counter advances, and
+// observations are written.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "grid.hpp"
+#include "kinship.hpp"
 #include "map_gen.hpp"
 #include "objects.hpp"
 #include "rng.hpp"
@@ -36,6 +38,7 @@ class World {
 
   const GameRules& rules() const { return rules_; }
   int32_t num_agents() const { return num_agents_; }
+  std::vector<std::string> action_names() const;  // e.g. "move_north", "glyph_2"
   int32_t num_actions() const { return static_cast<int32_t>(rules_.actions.size()); }
   int32_t num_resources() const { return static_cast<int32_t>(rules_.resources.size()); }
   int32_t num_channels() const;
@@ -48,6 +51,8 @@ class World {
   const std::vector<Converter>& converters() const { return converters_; }
   const std::vector<int32_t>& inventories() const { return inventory_; }  // [agents * resources]
   const std::vector<int32_t>& action_order() const { return order_; }     // order of the last step
+  const std::vector<float>& raw_rewards() const { return raw_rewards_; }  // this step, before kinship sharing
+  const Kinship& kinship() const { return kinship_; }
   const std::vector<std::string>& stat_names() const { return stat_names_; }
   const std::vector<double>& stats() const { return stats_; }  // [agents * stat_names], this episode so far
   std::vector<int32_t> agents_per_group() const { return count_agents_per_group(rules_); }
@@ -67,6 +72,13 @@ class World {
   void build_from_layout();
   void apply_action(int32_t agent, int32_t action_index);
   bool use_converter(int32_t agent, Converter& converter);
+  int32_t faced_agent(const Agent& agent) const;  // -1 if the faced cell holds no agent
+  bool attack(int32_t attacker, int32_t target);
+  bool share(int32_t giver, int32_t receiver);
+  bool build(int32_t builder, int32_t row, int32_t col);
+  bool bond(int32_t agent, int32_t partner);
+  bool switch_body(int32_t agent);
+  void end_of_step_upkeep();
   void write_observations();
   void write_observation(int32_t agent, uint8_t* out) const;
   double& stat(int32_t agent, int32_t index) { return stats_[static_cast<size_t>(agent) * stat_names_.size() + index]; }
@@ -80,12 +92,19 @@ class World {
   std::vector<Converter> converters_;
   std::vector<int32_t> inventory_;  // [agents * resources]
   std::vector<int32_t> order_;
+  std::vector<float> raw_rewards_;
+  std::vector<uint8_t> groups_;
+  Kinship kinship_;
   int32_t step_ = 0;
 
   std::vector<std::string> stat_names_;
   std::vector<double> stats_;
   int32_t stat_reward_ = 0, stat_energy_spent_ = 0, stat_first_gained_ = 0, stat_first_consumed_ = 0;
   int32_t stat_first_action_ = 0, stat_first_action_failed_ = 0, stat_first_converter_used_ = 0;
+  int32_t stat_raw_reward_ = 0, stat_first_stolen_ = 0, stat_first_lost_to_theft_ = 0, stat_shared_given_ = 0;
+  int32_t stat_shared_received_ = 0, stat_attack_hits_ = 0, stat_attack_blocked_ = 0, stat_frozen_steps_ = 0;
+  int32_t stat_shield_steps_ = 0, stat_walls_built_ = 0, stat_walls_destroyed_ = 0, stat_bonds_formed_ = 0;
+  int32_t stat_markers_dropped_ = 0;
 
   // Caller-owned buffers (see the header comment); null until bind_buffers.
   uint8_t* observations_ = nullptr;

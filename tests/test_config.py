@@ -74,11 +74,11 @@ def test_bad_actions_are_rejected_before_the_engine_steps():
     env = gridenv.parallel_env("arena-small")
     env.reset(seed=0)
     good = {agent: 0 for agent in env.agents}
-    with pytest.raises(ValueError, match=r"actions\['agent_1'\]: expected an int in \[0, 5\], got 6"):
-        env.step({**good, "agent_1": 6})
-    with pytest.raises(ValueError, match=r"actions\['agent_0'\]: expected an int in \[0, 5\], got -1"):
+    with pytest.raises(ValueError, match=r"actions\['agent_1'\]: expected an int in \[0, 14\], got 15"):
+        env.step({**good, "agent_1": 15})
+    with pytest.raises(ValueError, match=r"actions\['agent_0'\]: expected an int in \[0, 14\], got -1"):
         env.step({**good, "agent_0": -1})
-    with pytest.raises(ValueError, match=r"expected an int in \[0, 5\], got 1.5"):
+    with pytest.raises(ValueError, match=r"expected an int in \[0, 14\], got 1.5"):
         env.step({**good, "agent_0": 1.5})
     with pytest.raises(ValueError, match=r"no action for live agent\(s\) \['agent_3'\]"):
         env.step({agent: 0 for agent in env.agents[:3]})
@@ -103,8 +103,8 @@ def test_the_engine_itself_rejects_bad_buffers_and_actions():
         world.bind_buffers(observations, np.zeros(2 * n, np.int32)[::2], np.zeros(n, np.float32), np.zeros(n, bool),
                            np.zeros(n, bool))
     env.reset(seed=0)
-    env._actions[:] = [0, 0, 9, 0]
-    with pytest.raises(ValueError, match=r"actions\[2\]: must be in \[0, 5\], got 9"):
+    env._actions[:] = [0, 0, 19, 0]
+    with pytest.raises(ValueError, match=r"actions\[2\]: must be in \[0, 14\], got 19"):
         world.step()
     assert world.step_count == 0
     unbound = gridenv._core.World(env.config.to_rules())

@@ -46,7 +46,7 @@ def test_episode_stats_arrive_in_infos_on_the_last_step():
     env = make_env(CHAIN_MAP, body={"initial_energy": 60}, game={"max_steps": 3})
     act(env, agent_0="move_west")
     _, _, _, truncations, infos = act(env, agent_0="use")
-    assert truncations == {"agent_0": False} and infos == {"agent_0": {}}
+    assert truncations == {"agent_0": False} and infos == {"agent_0": {"raw_reward": 0.0}}
     _, _, terminations, truncations, infos = act(env)
     assert truncations == {"agent_0": True} and terminations == {"agent_0": False}
     assert infos["agent_0"]["episode"]["diamond.gained"] == 1
@@ -85,14 +85,14 @@ def test_a_conversion_that_would_overflow_a_cap_fails_whole():
 def test_converter_cooldown_and_observation_of_readiness():
     converters = {"mine": {"symbol": "m", "outputs": {"diamond": 1}, "cooldown": 3}}
     env = make_env("####\n#0m#\n####", body={"initial_energy": 100}, converters=converters,
-                   game={"obs_height": 3, "obs_width": 3})
+                   game={"obs_height": 5, "obs_width": 5})
     act(env, agent_0="move_east")
     results = []
     for _ in range(6):
         observations, *_ = act(env, agent_0="use")
         mine_plane = observations["agent_0"][env.channel_names.index("converter_mine")]
         cooldown_plane = observations["agent_0"][env.channel_names.index("converter_cooldown")]
-        results.append((inventory(env, 0)["diamond"], int(mine_plane[1, 2]), int(cooldown_plane[1, 2])))
+        results.append((inventory(env, 0)["diamond"], int(mine_plane[2, 3]), int(cooldown_plane[2, 3])))
     # used at the first step, unavailable for 3 steps, used again on the 5th
     assert results == [(1, 2, 3), (1, 2, 2), (1, 2, 1), (1, 1, 0), (2, 2, 3), (2, 2, 2)]
 
@@ -155,27 +155,28 @@ def test_a_freed_cell_can_be_taken_in_the_same_step():
 
 
 def test_observation_channels_on_a_known_scene():
-    env = make_env("#####\n#0.m#\n#.1.#\n#####", groups=2, game={"obs_height": 3, "obs_width": 3})
+    env = make_env("#####\n#0.m#\n#.1.#\n#####", groups=2, game={"obs_height": 5, "obs_width": 5})
     act(env, agent_0="move_east")  # 0 walks to (1, 2) and faces east
     observations, *_ = act(env)
     obs = observations["agent_0"]
-    channel = {name: obs[i] for i, name in enumerate(env.channel_names)}
-    # window rows 0..2 = map rows 0..2, columns 1..3
-    assert channel["wall"].tolist() == [[1, 1, 1], [0, 0, 0], [0, 0, 0]]
-    assert channel["agent"].tolist() == [[0, 0, 0], [0, 1, 0], [0, 1, 0]]
-    assert channel["agent_group"].tolist() == [[0, 0, 0], [0, 1, 0], [0, 2, 0]]
-    assert channel["agent_orientation"].tolist() == [[0, 0, 0], [0, 4, 0], [0, 1, 0]]
-    assert channel["converter_mine"].tolist() == [[0, 0, 0], [0, 0, 1], [0, 0, 0]]
-    features = dict(zip(env.self_feature_names, channel["self"].reshape(-1).tolist()))
+    channel = {name: obs[i].tolist() for i, name in enumerate(env.channel_names)}
+    # the window spans map rows -1..3 and columns 0..4; row -1 lies outside the map and reads as wall
+    assert channel["wall"] == [[1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 0, 0, 0, 1], [1, 0, 0, 0, 1], [1, 1, 1, 1, 1]]
+    assert channel["agent"] == [[0] * 5, [0] * 5, [0, 0, 1, 0, 0], [0, 0, 1, 0, 0], [0] * 5]
+    assert channel["agent_group"] == [[0] * 5, [0] * 5, [0, 0, 1, 0, 0], [0, 0, 2, 0, 0], [0] * 5]
+    assert channel["agent_orientation"] == [[0] * 5, [0] * 5, [0, 0, 4, 0, 0], [0, 0, 1, 0, 0], [0] * 5]
+    assert channel["converter_mine"] == [[0] * 5, [0] * 5, [0, 0, 0, 1, 0], [0] * 5, [0] * 5]
+    features = dict(zip(env.self_feature_names, [v for row in channel["self"] for v in row]))
     assert features == {"inventory_energy": 24, "inventory_diamond": 0, "inventory_heart": 0, "orientation": 4,
-                        "group": 1, "episode_progress": 255 * 2 // 100, "last_action": 1, "last_action_succeeded": 1}
+                        "group": 1, "episode_progress": 255 * 2 // 100, "last_action": 1, "last_action_succeeded": 1,
+                        "frozen": 0, "shield": 0, "glyph": 0, "posture": 0}
 
 
 def test_cells_outside_the_map_are_seen_as_walls():
-    env = make_env("0", game={"obs_height": 3, "obs_width": 3})
+    env = make_env("0", game={"obs_height": 5, "obs_width": 5})
     observations, _ = env.reset(seed=0)
     wall = observations["agent_0"][env.channel_names.index("wall")]
-    assert wall.tolist() == [[1, 1, 1], [1, 0, 1], [1, 1, 1]]
+    assert wall.sum() == 24 and wall[2, 2] == 0
 
 
 def test_agent_groups_come_from_the_map_digits():

@@ -65,7 +65,7 @@ def test_metadata_and_spaces_follow_pettingzoo_conventions():
     assert env.observation_space(agent) is env.observation_space(agent)
     assert env.action_space(agent) is env.action_space(agent)
     assert env.observation_space(agent).shape == (len(env.channel_names), 11, 11)
-    assert env.action_space(agent).n == len(env.action_names) == 6
+    assert env.action_space(agent).n == len(env.action_names) == 15
 
 
 def test_render_modes():

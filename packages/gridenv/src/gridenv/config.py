@@ -1,16 +1,19 @@
 """Typed configuration of a gridenv environment (pydantic), mirroring the engine's rules (cpp/rules.hpp).
 
 One model per concept: :class:`ConverterConfig` (mine, charger, altar, ...), :class:`BodyConfig` (energy, costs and
-caps of an agent), :class:`GroupConfig` (a population of agents sharing a body), :class:`MapConfig` (the layout),
-:class:`GameConfig` (the rules), and :class:`EnvConfig` (everything, with a name and version). Every model rejects
+caps of an agent), :class:`GroupConfig` (a population of agents sharing a body), :class:`CombatConfig`,
+:class:`ShieldConfig`, :class:`ShareConfig`, :class:`BuildConfig` (the social mechanics), :class:`MapConfig` (the
+layout), :class:`GameConfig` (the rules), :class:`KinshipConfig` (reward sharing) and :class:`EnvConfig`
+(everything, with a name and version). Every model rejects
 unknown fields and bad values with a message naming the field; configs round-trip through YAML and JSON.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,6 +22,21 @@ from gridenv import _core
 
 ACTION_KINDS: tuple[str, ...] = tuple(_core.ACTION_KIND_NAMES)
 """Every action kind the engine knows, in engine order (see cpp/actions.hpp)."""
+
+
+BASIC_ACTIONS: tuple[str, ...] = ("noop", "move_north", "move_south", "move_west", "move_east", "use")
+_INDEXED_ACTION = re.compile(r"(glyph|marker)_(\d+)")
+
+
+def parse_action(name: str) -> tuple[str, int]:
+    """An action-table name -> (kind, argument): ``"attack"`` -> ("attack", 0), ``"glyph_2"`` -> ("glyph", 2)."""
+    match = _INDEXED_ACTION.fullmatch(name)
+    if match:
+        return match.group(1), int(match.group(2))
+    if name in ACTION_KINDS and name not in ("glyph", "marker"):
+        return name, 0
+    plain = [kind for kind in ACTION_KINDS if kind not in ("glyph", "marker")]
+    raise ValueError(f"unknown action {name!r}; allowed: {', '.join(plain)}, glyph_<k>, marker_<k>")
 
 
 class _Model(BaseModel):
@@ -43,7 +61,8 @@ class ConverterConfig(_Model):
 
 
 DEFAULT_ACTION_COSTS: dict[str, int] = {
-    "noop": 0, "move_north": 1, "move_south": 1, "move_west": 1, "move_east": 1, "use": 1,
+    "noop": 0, "move_north": 1, "move_south": 1, "move_west": 1, "move_east": 1, "use": 1, "attack": 5,
+    "toggle_shield": 1, "share": 1, "glyph": 1, "marker": 1, "build": 5, "destroy": 2, "bond": 3, "switch_body": 1,
 }
 """Energy per action when a body does not say otherwise."""
 
@@ -83,10 +102,64 @@ class BodyConfig(_Model):
 
 
 class GroupConfig(_Model):
-    """A population of agents that share a body (and, by default, a team for kinship)."""
+    """A population of agents that share a body (and form a team for the `teams` kinship scheme)."""
 
     name: str
     body: BodyConfig = Field(default_factory=BodyConfig)
+    posture: BodyConfig | None = Field(
+        None, description="A second body the agents of this group switch to and from with `switch_body`."
+    )
+
+
+class CombatConfig(_Model):
+    """`attack`: freeze the faced agent and steal part of its inventory, unless its shield is up."""
+
+    freeze_steps: int = Field(10, ge=0, le=1_000_000, description="Steps the target's actions do nothing.")
+    steal_fraction: float = Field(0.5, ge=0.0, le=1.0, description="Share of each stealable resource taken "
+                                  "(rounded down; what the attacker has no room for stays with the target).")
+    stealable: list[str] = Field(default_factory=lambda: ["diamond", "heart"], description="Resources attacks steal.")
+
+
+class ShieldConfig(_Model):
+    """`toggle_shield`: a raised shield absorbs attacks and drains energy."""
+
+    upkeep: int = Field(1, ge=0, le=255, description="Energy per step while raised; unpaid, the shield drops.")
+    absorb_cost: int = Field(10, ge=0, le=255, description="Energy the holder loses per absorbed attack.")
+
+
+class ShareConfig(_Model):
+    """`share`: give resources to the faced agent."""
+
+    resource: str = Field("energy", description="The resource given.")
+    amount: int = Field(10, ge=0, le=255, description="Units given per share (all or nothing).")
+
+
+class BuildConfig(_Model):
+    """`build` puts a wall on the faced empty cell; `destroy` removes the faced wall (map-edge walls excepted)."""
+
+    cost: dict[str, int] = Field(default_factory=lambda: {"diamond": 1}, description="Resources a wall costs.")
+    max_walls_per_agent: int = Field(10, ge=0, le=1_000_000, description="Walls one agent may build per episode "
+                                     "(0 = unlimited).")
+
+
+class KinshipConfig(_Model):
+    """How raw rewards r become shared rewards r' = K r (see docs/social.md)."""
+
+    scheme: Literal["selfish", "teams", "random", "clans", "bonds"] = "selfish"
+    normalize_rows: bool = Field(True, description="Shared reward is the K-weighted average of kin rewards.")
+    self_weight: float = Field(1.0, gt=0.0, le=1.0)
+    kin_weight: float = Field(0.5, ge=0.0, le=1.0, description="teams: weight between members of one group.")
+    beta_a: float = Field(1.0, gt=0.0, lt=1e6, description="random: pair weights ~ Beta(beta_a, beta_b).")
+    beta_b: float = Field(1.0, gt=0.0, lt=1e6)
+    family_size: int = Field(2, ge=1, le=4096, description="clans: agents per family (by agent id).")
+    families_per_clan: int = Field(2, ge=1, le=4096)
+    clans_per_tribe: int = Field(2, ge=1, le=4096)
+    family_weight: float = Field(0.5, ge=0.0, le=1.0)
+    clan_weight: float = Field(0.25, ge=0.0, le=1.0)
+    tribe_weight: float = Field(0.125, ge=0.0, le=1.0)
+    bond_window: int = Field(3, ge=0, le=1_000_000, description="bonds: steps within which both must choose bond.")
+    bond_weight: float = Field(1.0, ge=0.0, le=1.0, description="bonds: kinship of a bonded pair.")
+    bond_cost: int = Field(5, ge=0, le=255, description="bonds: energy each partner pays when the bond forms.")
 
 
 class MapConfig(_Model):
@@ -150,7 +223,19 @@ class GameConfig(_Model):
     )
     converters: dict[str, ConverterConfig] = Field(default_factory=_default_converters)
     groups: list[GroupConfig] = Field(default_factory=lambda: [GroupConfig(name="team_0")], min_length=1, max_length=10)
-    actions: list[str] = Field(default_factory=lambda: list(ACTION_KINDS), min_length=1)
+    actions: list[str] = Field(
+        default_factory=lambda: [*BASIC_ACTIONS, "attack", "toggle_shield", "share", "glyph_0", "glyph_1", "glyph_2",
+                                 "glyph_3", "marker_0", "marker_1"],
+        min_length=1, max_length=254,
+        description="The Discrete action table, by name; glyph_k / marker_k need k < glyphs / markers.",
+    )
+    combat: CombatConfig = Field(default_factory=CombatConfig)
+    shield: ShieldConfig = Field(default_factory=ShieldConfig)
+    share: ShareConfig = Field(default_factory=ShareConfig)
+    build: BuildConfig = Field(default_factory=BuildConfig)
+    glyphs: int = Field(4, ge=0, le=254, description="Glyphs an agent can show on itself (actions glyph_k).")
+    markers: int = Field(2, ge=0, le=254, description="Marker kinds agents can drop (actions marker_k).")
+    marker_duration: int = Field(20, ge=0, le=1_000_000, description="Steps a dropped marker stays visible.")
     max_steps: int = Field(1000, ge=1, le=1_000_000_000, description="Episode length (truncation).")
     obs_height: int = Field(11, ge=1, le=63, description="Observation window height, odd.")
     obs_width: int = Field(11, ge=1, le=63, description="Observation window width, odd.")
@@ -168,8 +253,7 @@ class GameConfig(_Model):
     @classmethod
     def _known_action_kinds(cls, actions: list[str]) -> list[str]:
         for name in actions:
-            if name not in ACTION_KINDS:
-                raise ValueError(f"unknown action {name!r}; allowed: {', '.join(ACTION_KINDS)}")
+            parse_action(name)
         if len(set(actions)) != len(actions):
             raise ValueError(f"actions must be unique, got {actions}")
         return actions
@@ -191,12 +275,23 @@ class GameConfig(_Model):
                     raise ValueError(f"{where}: unknown resource {name!r}; resources are {self.resources}")
 
         check("rewards", self.rewards)
+        check("combat.stealable", self.combat.stealable)
+        check("share.resource", [self.share.resource])
+        check("build.cost", self.build.cost)
+        for name in self.actions:
+            kind, arg = parse_action(name)
+            limit = {"glyph": self.glyphs, "marker": self.markers}.get(kind)
+            if limit is not None and arg >= limit:
+                raise ValueError(f"actions: {name!r} needs {kind}s > {arg}, but {kind}s is {limit}")
         for name, converter in self.converters.items():
             check(f"converters.{name}.inputs", converter.inputs)
             check(f"converters.{name}.outputs", converter.outputs)
         for group in self.groups:
             check(f"groups.{group.name}.body.resource_caps", group.body.resource_caps)
             check(f"groups.{group.name}.body.initial_inventory", group.body.initial_inventory)
+            if group.posture is not None:
+                check(f"groups.{group.name}.posture.resource_caps", group.posture.resource_caps)
+                check(f"groups.{group.name}.posture.initial_inventory", group.posture.initial_inventory)
         symbols = [c.symbol for c in self.converters.values()]
         if len(set(symbols)) != len(symbols):
             raise ValueError(f"converters: symbols must be unique, got {symbols}")
@@ -210,6 +305,7 @@ class EnvConfig(_Model):
     version: int = Field(0, ge=0)
     game: GameConfig = Field(default_factory=GameConfig)
     map: MapConfig = Field(default_factory=MapConfig)
+    kinship: KinshipConfig = Field(default_factory=KinshipConfig)
 
     @model_validator(mode="after")
     def _map_matches_game(self) -> EnvConfig:
@@ -287,21 +383,50 @@ class EnvConfig(_Model):
             core_converter.max_uses = converter.max_uses
             converters.append(core_converter)
         rules.converters = converters
-        bodies = []
-        for group in game.groups:
-            body = group.body
-            core_body = _core.BodyRules()
-            core_body.action_costs = [body.action_costs.get(kind, 0) for kind in ACTION_KINDS]
+        def core_body(body: BodyConfig) -> _core.BodyRules:
+            rules_body = _core.BodyRules()
+            rules_body.action_costs = [body.action_costs.get(kind, 0) for kind in ACTION_KINDS]
             caps = per_resource(body.resource_caps, default=255)
             caps[0] = body.energy_cap
-            core_body.resource_caps = caps
+            rules_body.resource_caps = caps
             initial = per_resource(body.initial_inventory)
             initial[0] = body.initial_energy
-            core_body.initial_inventory = initial
-            core_body.energy_regen = body.energy_regen
-            bodies.append(core_body)
+            rules_body.initial_inventory = initial
+            rules_body.energy_regen = body.energy_regen
+            return rules_body
+
+        # Bodies 0..G-1 are the groups' own; posture bodies follow.
+        bodies = [core_body(group.body) for group in game.groups]
+        posture_body = []
+        for group in game.groups:
+            if group.posture is None:
+                posture_body.append(-1)
+            else:
+                posture_body.append(len(bodies))
+                bodies.append(core_body(group.posture))
         rules.bodies = bodies
-        rules.actions = [ACTION_KINDS.index(name) for name in game.actions]
+        rules.posture_body = posture_body
+        rules.actions = [(ACTION_KINDS.index(kind), arg) for kind, arg in map(parse_action, game.actions)]
+        combat = _core.CombatRules()
+        combat.freeze_steps = game.combat.freeze_steps
+        combat.steal_fraction = game.combat.steal_fraction
+        combat.stealable = [1 if name in game.combat.stealable else 0 for name in resources]
+        rules.combat = combat
+        shield = _core.ShieldRules()
+        shield.upkeep, shield.absorb_cost = game.shield.upkeep, game.shield.absorb_cost
+        rules.shield = shield
+        share = _core.ShareRules()
+        share.resource, share.amount = index[game.share.resource], game.share.amount
+        rules.share = share
+        build = _core.BuildRules()
+        build.cost = per_resource(game.build.cost)
+        build.max_walls_per_agent = game.build.max_walls_per_agent
+        rules.build = build
+        rules.glyphs, rules.markers, rules.marker_duration = game.glyphs, game.markers, game.marker_duration
+        kinship = _core.KinshipRules()
+        for field, value in self.kinship.model_dump().items():
+            setattr(kinship, field, getattr(_core.KinshipScheme, value) if field == "scheme" else value)
+        rules.kinship = kinship
         rules.max_steps = game.max_steps
         rules.obs_height = game.obs_height
         rules.obs_width = game.obs_width

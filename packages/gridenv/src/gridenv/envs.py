@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gridenv.config import EnvConfig, GameConfig, GroupConfig, MapConfig
+from gridenv.config import EnvConfig, GameConfig, GroupConfig, KinshipConfig, MapConfig
 
 
 def _arena() -> EnvConfig:
-    """24 agents in 4 teams of 6 on a 32x32 map with walls, 20 mines, 8 chargers and 6 altars."""
+    """24 agents in 4 teams of 6 on a 32x32 map with walls, 20 mines, 8 chargers and 6 altars; combat, shields,
+    sharing, glyphs and markers on; teams share reward (kin weight 0.5, rows normalised)."""
     return EnvConfig(
         name="arena",
         version=0,
         game=GameConfig(num_agents=24, groups=[GroupConfig(name=f"team_{i}") for i in range(4)], max_steps=1000),
         map=MapConfig(width=32, height=32, wall_density=0.08,
                       converter_counts={"mine": 20, "charger": 8, "altar": 6}),
+        kinship=KinshipConfig(scheme="teams", kin_weight=0.5),
     )
 
 
@@ -30,6 +32,7 @@ def _arena_small() -> EnvConfig:
         version=0,
         game=GameConfig(num_agents=4, groups=[GroupConfig(name=f"team_{i}") for i in range(2)], max_steps=200),
         map=MapConfig(width=12, height=12, wall_density=0.05, converter_counts={"mine": 4, "charger": 2, "altar": 2}),
+        kinship=KinshipConfig(scheme="teams", kin_weight=0.5),
     )
 
 

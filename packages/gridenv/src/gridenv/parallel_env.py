@@ -5,18 +5,22 @@ Description
     altars. A heart is the reward. Every action costs energy; energy regenerates slowly up to a cap.
 
 Action Space
-    ``Discrete(len(game.actions))``; by default:
+    ``Discrete(len(game.actions))``; ``env.action_names`` is the table. The arena's default table (costs in energy):
 
-    ====  ==========  ===============================================================  ==============
-    id    name        effect                                                           default cost
-    ====  ==========  ===============================================================  ==============
-    0     noop        nothing                                                          0
-    1     move_north  face north, then step north if the cell is empty                 1
-    2     move_south  face south, then step south if the cell is empty                 1
-    3     move_west   face west, then step west if the cell is empty                   1
-    4     move_east   face east, then step east if the cell is empty                   1
-    5     use         use the faced converter (mine, charger, altar)                   1
-    ====  ==========  ===============================================================  ==============
+    ====  =============  ==========================================================================  ====
+    id    name           effect                                                                      cost
+    ====  =============  ==========================================================================  ====
+    0     noop           nothing                                                                     0
+    1-4   move_<dir>     face north/south/west/east, then step there if the cell is empty            1
+    5     use            use the faced converter (mine, charger, altar)                              1
+    6     attack         freeze the faced agent and steal from it, unless its shield absorbs it      5
+    7     toggle_shield  raise or lower the shield (drains energy each step while raised)            1
+    8     share          give energy to the faced agent                                              1
+    9-12  glyph_<k>      show glyph k on oneself                                                     1
+    13-14 marker_<k>     drop marker k on the own cell; it fades after ``game.marker_duration``      1
+    ====  =============  ==========================================================================  ====
+
+    ``build``, ``destroy``, ``bond`` and ``switch_body`` can be added to ``game.actions`` (docs/social.md).
 
 Observation
     ``Box(0, high, (C, H, W), uint8)``: an egocentric window (default 11x11), north up, the agent at the centre;
@@ -24,7 +28,9 @@ Observation
     laid out in row-major order in the last ("self") channel. See docs/game.md for the full table.
 
 Rewards
-    Per unit of a resource produced at a converter, ``game.rewards`` (default: 1.0 per heart).
+    Raw reward: per unit of a resource produced at a converter, ``game.rewards`` (default: 1.0 per heart). The
+    reward returned is shared through kinship, ``r' = K r`` (``env.kinship_matrix()``); the raw reward is in
+    ``infos[agent]["raw_reward"]`` every step.
 
 Termination
     Agents never terminate in the base game; all agents are truncated when ``game.max_steps`` steps have run.
@@ -87,7 +93,7 @@ class GridParallelEnv(ParallelEnv):
             agent: spaces.Box(low=np.zeros_like(high), high=high, dtype=np.uint8) for agent in self.possible_agents
         }
         self.action_spaces = {agent: spaces.Discrete(world.num_actions) for agent in self.possible_agents}
-        self.action_names: list[str] = list(config.game.actions)
+        self.action_names: list[str] = list(world.action_names)
         self.channel_names: list[str] = list(world.channel_names)
         self.self_feature_names: list[str] = list(world.self_feature_names)
         self.stat_names: list[str] = list(world.stat_names)
@@ -134,7 +140,8 @@ class GridParallelEnv(ParallelEnv):
         terminals = self._terminals.tolist()
         truncations = self._truncations.tolist()
         self._episode_returns += self._rewards
-        infos: dict[str, dict] = {agent: {} for agent in agents}
+        raw_rewards = self.world.raw_rewards
+        infos: dict[str, dict] = {agent: {"raw_reward": raw_rewards[i]} for i, agent in enumerate(agents)}
         if self.world.episode_over:
             for agent, stats in zip(agents, self.episode_stats()):
                 infos[agent]["episode"] = stats
@@ -170,6 +177,10 @@ class GridParallelEnv(ParallelEnv):
         """Per-agent stats of the episode so far: ``{stat name: value}`` (see docs/game.md for the names)."""
         names = self.stat_names
         return [dict(zip(names, row)) for row in self.world.stats()]
+
+    def kinship_matrix(self) -> np.ndarray:
+        """The episode's kinship weights K (agents, agents) float32 in [0, 1], before row normalisation."""
+        return np.asarray(self.world.kinship_matrix(), dtype=np.float32)
 
     def render(self):
         if self.render_mode is None:

@@ -1,0 +1,113 @@
+#include "kinship.hpp"
+
+#include <cmath>
+
+namespace gridenv {
+namespace {
+
+double standard_normal(Rng& rng) {
+  // Box-Muller; 1 - u keeps the log argument in (0, 1].
+  const double u = 1.0 - rng.uniform(), v = rng.uniform();
+  return std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);
+}
+
+// Marsaglia-Tsang gamma sampler (shape >= 1), boosted for shape < 1.
+double sample_gamma(double shape, Rng& rng) {
+  if (shape < 1.0) return sample_gamma(shape + 1.0, rng) * std::pow(1.0 - rng.uniform(), 1.0 / shape);
+  const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  while (true) {
+    double x, v;
+    do {
+      x = standard_normal(rng);
+      v = 1.0 + c * x;
+    } while (v <= 0.0);
+    v = v * v * v;
+    const double u = 1.0 - rng.uniform();
+    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
+  }
+}
+
+double sample_beta(double a, double b, Rng& rng) {
+  const double x = sample_gamma(a, rng), y = sample_gamma(b, rng);
+  return x / (x + y);
+}
+
+}  // namespace
+
+void Kinship::configure(const KinshipRules& rules, int32_t num_agents) {
+  rules_ = rules;
+  num_agents_ = num_agents;
+  const size_t cells = static_cast<size_t>(num_agents) * num_agents;
+  weights_.assign(cells, 0.0f);
+  quantized_.assign(cells, 0);
+  row_sums_.assign(num_agents, 0.0f);
+}
+
+void Kinship::set(int32_t a, int32_t b, float w) {
+  for (auto [i, j] : {std::pair{a, b}, std::pair{b, a}}) {
+    weights_[static_cast<size_t>(i) * num_agents_ + j] = w;
+    quantized_[static_cast<size_t>(i) * num_agents_ + j] = static_cast<uint8_t>(std::lround(255.0f * w));
+    if (i == j) break;
+  }
+}
+
+void Kinship::reset(const std::vector<uint8_t>& groups, Rng& rng) {
+  std::fill(weights_.begin(), weights_.end(), 0.0f);
+  std::fill(quantized_.begin(), quantized_.end(), 0);
+  const int32_t n = num_agents_;
+  for (int32_t a = 0; a < n; ++a) set(a, a, rules_.self_weight);
+  for (int32_t a = 0; a < n; ++a) {
+    for (int32_t b = a + 1; b < n; ++b) {
+      float w = 0.0f;
+      switch (rules_.scheme) {
+        case KinshipScheme::kTeams:
+          w = groups[a] == groups[b] ? rules_.kin_weight : 0.0f;
+          break;
+        case KinshipScheme::kRandom:
+          w = static_cast<float>(sample_beta(rules_.beta_a, rules_.beta_b, rng));
+          break;
+        case KinshipScheme::kClans: {
+          const int32_t family = rules_.family_size;
+          const int32_t clan = family * rules_.families_per_clan;
+          const int32_t tribe = clan * rules_.clans_per_tribe;
+          if (a / family == b / family) w = rules_.family_weight;
+          else if (a / clan == b / clan) w = rules_.clan_weight;
+          else if (a / tribe == b / tribe) w = rules_.tribe_weight;
+          break;
+        }
+        case KinshipScheme::kSelfish:
+        case KinshipScheme::kBonds:
+          break;
+      }
+      if (w != 0.0f) set(a, b, w);
+    }
+  }
+  for (int32_t a = 0; a < n; ++a) update_row_sum(a);
+}
+
+void Kinship::update_row_sum(int32_t a) {
+  float sum = 0.0f;
+  const float* row = weights_.data() + static_cast<size_t>(a) * num_agents_;
+  for (int32_t b = 0; b < num_agents_; ++b) sum += row[b];
+  row_sums_[a] = sum;
+}
+
+void Kinship::bond(int32_t a, int32_t b) {
+  set(a, b, rules_.bond_weight);
+  update_row_sum(a);
+  update_row_sum(b);
+}
+
+void Kinship::share(const float* raw, float* shared) const {
+  const int32_t n = num_agents_;
+  for (int32_t i = 0; i < n; ++i) shared[i] = 0.0f;
+  for (int32_t j = 0; j < n; ++j) {
+    if (raw[j] == 0.0f) continue;
+    const float* column = weights_.data() + static_cast<size_t>(j) * n;  // K is symmetric: row j == column j
+    for (int32_t i = 0; i < n; ++i) shared[i] += column[i] * raw[j];
+  }
+  if (rules_.normalize_rows)
+    for (int32_t i = 0; i < n; ++i) shared[i] /= row_sums_[i];
+}
+
+}  // namespace gridenv

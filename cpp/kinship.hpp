@@ -1,0 +1,46 @@
+// Kinship: turns raw per-agent rewards r into shared rewards r' = K r each step.
+//
+// K is an agents x agents matrix of pairwise weights in [0, 1], symmetric, with self_weight on the diagonal:
+//   selfish  K = self_weight * I
+//   teams    weight kin_weight between agents of the same group
+//   random   each pair draws a weight ~ Beta(beta_a, beta_b) at every reset (from the world's RNG)
+//   clans    agents numbered into families (family_size) inside clans (families_per_clan) inside tribes
+//            (clans_per_tribe); a pair gets the weight of the closest level it shares, 0 across tribes
+//   bonds    selfish until two agents bond (see World), then bond_weight between the pair for the episode
+// With normalize_rows (the default) each agent's shared reward is the K-weighted *average* of its kin's raw rewards,
+// r'_i = sum_j K_ij r_j / sum_j K_ij, so the reward scale does not grow with the number of kin and hyperparameters
+// carry over between schemes and team sizes. Without it, r' = K r (a team of 6 with weight 0.5 earns 3.5x).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "rng.hpp"
+#include "rules.hpp"
+
+namespace gridenv {
+
+class Kinship {
+ public:
+  void configure(const KinshipRules& rules, int32_t num_agents);
+  // Rebuild K for a new episode; `groups` is each agent's group.
+  void reset(const std::vector<uint8_t>& groups, Rng& rng);
+  // shared[i] = (normalised) sum_j K_ij raw[j]. Cost: O(agents) per agent with a nonzero raw reward.
+  void share(const float* raw, float* shared) const;
+  void bond(int32_t a, int32_t b);
+
+  float weight(int32_t a, int32_t b) const { return weights_[static_cast<size_t>(a) * num_agents_ + b]; }
+  uint8_t quantized(int32_t a, int32_t b) const { return quantized_[static_cast<size_t>(a) * num_agents_ + b]; }
+  const std::vector<float>& matrix() const { return weights_; }  // [agents * agents], before normalisation
+
+ private:
+  void set(int32_t a, int32_t b, float w);  // both (a, b) and (b, a)
+  void update_row_sum(int32_t a);
+  KinshipRules rules_;
+  int32_t num_agents_ = 0;
+  std::vector<float> weights_;
+  std::vector<uint8_t> quantized_;  // round(255 * weight), what agents observe
+  std::vector<float> row_sums_;
+};
+
+}  // namespace gridenv

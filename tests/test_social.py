@@ -1,0 +1,247 @@
+"""Social mechanics and kinship on tiny ASCII maps, with the exact expected outcome beside each assertion."""
+
+import numpy as np
+import pytest
+from conftest import act, inventory, make_env, position
+
+import gridenv
+
+ALL_ACTIONS = ["noop", "move_north", "move_south", "move_west", "move_east", "use", "attack", "toggle_shield",
+               "share", "glyph_0", "glyph_1", "glyph_2", "marker_0", "marker_1", "build", "destroy", "bond",
+               "switch_body"]
+PAIR = "#####\n#01.#\n#####"  # agent 0 (group 0) west of agent 1 (group 1)
+
+
+def social_env(ascii_map=PAIR, body=None, game=None, kinship=None, **kwargs):
+    env = make_env(ascii_map, body={"initial_energy": 50, **(body or {})},
+                   game={"actions": ALL_ACTIONS, "glyphs": 3, **(game or {})}, **kwargs)
+    if kinship is not None:
+        config = env.config.model_copy(update={"kinship": gridenv.config.KinshipConfig(**kinship)})
+        env = gridenv.parallel_env(config)
+        env.reset(seed=0)
+    return env
+
+
+def channel(env, observations, agent, name):
+    return observations[agent][env.channel_names.index(name)]
+
+
+def test_attack_freezes_an_unshielded_target_and_steals_a_share_of_its_inventory():
+    env = social_env(body={"initial_inventory": {"diamond": 5, "heart": 3}},
+                     game={"combat": {"freeze_steps": 3, "steal_fraction": 0.5, "stealable": ["diamond", "heart"]}})
+    act(env, agent_0="move_east")  # blocked by 1: 0 now faces it; 49
+    observations, *_ = act(env, agent_0="attack")  # 49 - 5 = 44
+    assert inventory(env, 0) == {"energy": 44, "diamond": 5 + 2, "heart": 3 + 1}  # floor(5 * .5), floor(3 * .5)
+    assert inventory(env, 1) == {"energy": 50, "diamond": 3, "heart": 2}
+    assert channel(env, observations, "agent_0", "agent_frozen")[5, 6] == 3  # 0 sees 1 frozen for 3 more steps
+    for _ in range(3):  # frozen: moves do nothing and cost nothing
+        act(env, agent_1="move_east")
+        assert position(env, 1) == (1, 2) and inventory(env, 1)["energy"] == 50
+    act(env, agent_1="move_east")
+    assert position(env, 1) == (1, 3) and inventory(env, 1)["energy"] == 49
+    stats = env.episode_stats()
+    assert stats[0]["attack.hits"] == 1 and stats[0]["diamond.stolen"] == 2 and stats[1]["heart.lost_to_theft"] == 1
+    assert stats[1]["frozen.steps"] == 3 and stats[1]["action.move_east.failed"] == 3
+
+
+def test_an_attack_on_a_shielded_agent_freezes_nobody_and_drains_the_shield_energy():
+    env = social_env(body={"initial_inventory": {"diamond": 4}},
+                     game={"shield": {"upkeep": 1, "absorb_cost": 10}})
+    act(env, agent_0="move_east", agent_1="toggle_shield")  # 1: 50 - 1 (toggle) - 1 (upkeep) = 48
+    assert inventory(env, 1)["energy"] == 48
+    observations, *_ = act(env, agent_0="attack")  # 1: 48 - 10 (absorbed) - 1 (upkeep) = 37
+    assert inventory(env, 1) == {"energy": 37, "diamond": 4, "heart": 0}
+    assert inventory(env, 0)["diamond"] == 4
+    assert channel(env, observations, "agent_0", "agent_frozen")[5, 6] == 0
+    assert channel(env, observations, "agent_0", "agent_shield")[5, 6] == 1
+    act(env, agent_1="move_east")  # not frozen: it moves
+    assert position(env, 1) == (1, 3)
+    assert env.episode_stats()[0]["attack.blocked"] == 1 and env.episode_stats()[0]["attack.hits"] == 0
+
+
+def test_a_shield_drops_when_its_upkeep_cannot_be_paid():
+    env = social_env(body={"initial_energy": 3}, game={"shield": {"upkeep": 1, "absorb_cost": 10}})
+    act(env, agent_1="toggle_shield")  # 3 - 1 - 1 = 1, raised
+    assert env.world.agent_states()[1][2] == 1
+    act(env)  # 1 - 1 = 0, still raised
+    assert env.world.agent_states()[1][2] == 1 and inventory(env, 1)["energy"] == 0
+    act(env)  # 0 < 1: drops
+    assert env.world.agent_states()[1][2] == 0
+    assert env.episode_stats()[1]["shield.steps"] == 2
+
+
+def test_share_gives_the_configured_amount_or_nothing():
+    env = social_env(body={"energy_cap": 60}, game={"share": {"resource": "energy", "amount": 10}})
+    act(env, agent_0="move_east")  # 0: 49
+    act(env, agent_0="share")  # 0: 49 - 1 - 10 = 38; 1: 60
+    assert inventory(env, 0)["energy"] == 38 and inventory(env, 1)["energy"] == 60
+    act(env, agent_0="share")  # 1 is full (cap 60): nothing given; 0 pays the action only
+    assert inventory(env, 0)["energy"] == 37 and inventory(env, 1)["energy"] == 60
+    stats = env.episode_stats()
+    assert stats[0]["share.given"] == 10 and stats[1]["share.received"] == 10 and stats[0]["action.share.failed"] == 1
+
+
+def test_glyphs_show_on_the_agent_and_markers_fade_after_their_duration():
+    env = social_env(game={"marker_duration": 2})
+    observations, *_ = act(env, agent_0="glyph_2", agent_1="marker_1")
+    assert channel(env, observations, "agent_1", "agent_glyph")[5, 4] == 3  # glyph 2 shown as 3, west of 1
+    seen = [channel(env, observations, "agent_0", "marker")[5, 6]]
+    for _ in range(2):
+        observations, *_ = act(env)
+        seen.append(channel(env, observations, "agent_0", "marker")[5, 6])
+    assert seen == [2, 2, 0]  # marker 1 shown as 2 for two steps, then gone
+    assert env.episode_stats()[1]["markers.dropped"] == 1
+
+
+def test_build_and_destroy_walls_within_limits():
+    env = social_env("######\n#0...#\n######", body={"initial_inventory": {"diamond": 3}},
+                     game={"build": {"cost": {"diamond": 1}, "max_walls_per_agent": 1}})
+    act(env, agent_0="move_east")  # 0 steps to (1, 2), facing east
+    act(env, agent_0="build")  # wall at (1, 3) for 1 diamond
+    assert env.state()[1, 3] == 1 and inventory(env, 0)["diamond"] == 2
+    act(env, agent_0="destroy")
+    assert env.state()[1, 3] == 0
+    act(env, agent_0="build")  # the limit of one wall per agent is reached
+    assert env.state()[1, 3] == 0 and inventory(env, 0)["diamond"] == 2
+    act(env, agent_0="move_north")  # faces the map-edge wall
+    act(env, agent_0="destroy")  # edge walls are indestructible
+    assert env.state()[0, 2] == 1
+    stats = env.episode_stats()[0]
+    assert stats["walls.built"] == 1 and stats["walls.destroyed"] == 1 and stats["action.destroy.failed"] == 1
+
+
+def test_groups_have_their_own_bodies_and_switch_to_their_posture():
+    config = {
+        "name": "bodies",
+        "game": {
+            "num_agents": None, "actions": ALL_ACTIONS, "glyphs": 3,
+            "groups": [
+                {"name": "runners", "body": {"initial_energy": 50, "energy_regen": 0},
+                 "posture": {"energy_cap": 30, "energy_regen": 0, "action_costs": {"move_west": 3}}},
+                {"name": "walkers", "body": {"initial_energy": 50, "energy_regen": 0,
+                                             "action_costs": {"move_east": 2}}},
+            ],
+        },
+        "map": {"ascii": "#######\n#.0.1.#\n#######"},
+    }
+    env = gridenv.parallel_env(config)
+    env.reset(seed=0)
+    act(env, agent_1="move_east")  # walkers pay 2
+    assert inventory(env, 1)["energy"] == 48
+    act(env, agent_0="switch_body")  # 50 - 1 = 49 > posture cap 30: refused, nothing dropped
+    assert env.world.agent_states()[0][0] == 0 and inventory(env, 0)["energy"] == 49
+    for _ in range(19):
+        act(env, agent_0="glyph_0")  # spend down to 30
+    act(env, agent_0="switch_body")  # 30 - 1 = 29 <= 30: switches to body 2 (the posture)
+    assert env.world.agent_states()[0][0] == 2
+    act(env, agent_0="move_west")  # the posture's cost: 3
+    assert inventory(env, 0)["energy"] == 26 and position(env, 0) == (1, 1)
+    observations, *_ = act(env, agent_0="switch_body")  # back to its own body
+    assert env.world.agent_states()[0][0] == 0
+    features = dict(zip(env.self_feature_names, observations["agent_0"][-1].reshape(-1)))
+    assert features["posture"] == 0
+
+
+TEAM_MAP = "#####\n#a0.#\n#0.1#\n#####"  # agents 0 and 1 are group 0, agent 2 is group 1; 0 is next to the altar
+
+
+@pytest.mark.parametrize(
+    "kinship, expected",
+    [
+        ({"scheme": "selfish"}, [1.0, 0.0, 0.0]),
+        ({"scheme": "teams", "kin_weight": 0.5, "normalize_rows": False}, [1.0, 0.5, 0.0]),
+        ({"scheme": "teams", "kin_weight": 0.5, "normalize_rows": True}, [1 / 1.5, 0.5 / 1.5, 0.0]),
+    ],
+)
+def test_teammates_share_the_heart_as_documented(kinship, expected):
+    env = social_env(TEAM_MAP, body={"initial_energy": 60}, kinship=kinship)
+    act(env, agent_0="move_west")  # faces the altar: 59
+    _, rewards, _, _, infos = act(env, agent_0="use")  # 58 >= 50: a heart, raw reward 1
+    assert [infos[a]["raw_reward"] for a in env.possible_agents] == [1.0, 0.0, 0.0]
+    assert [rewards[a] for a in env.possible_agents] == pytest.approx(expected, abs=1e-6)
+
+
+def test_teams_kinship_is_observed_quantised():
+    env = social_env(TEAM_MAP, kinship={"scheme": "teams", "kin_weight": 0.5})
+    observations, _ = env.reset(seed=0)
+    kin = channel(env, observations, "agent_0", "agent_kinship")
+    assert kin[5, 5] == 255 and kin[6, 4] == 128 and kin[6, 6] == 0  # self, teammate, other team
+    np.testing.assert_allclose(env.kinship_matrix(), [[1, .5, 0], [.5, 1, 0], [0, 0, 1]])
+
+
+def test_clans_nest_families_in_clans_in_tribes():
+    config = gridenv.resolve_config("arena", game={"num_agents": 16}, kinship={
+        "scheme": "clans", "family_size": 2, "families_per_clan": 2, "clans_per_tribe": 2,
+        "family_weight": 0.5, "clan_weight": 0.25, "tribe_weight": 0.125})
+    env = gridenv.parallel_env(config)
+    env.reset(seed=0)
+    ids = np.arange(16)
+    expected = np.where(ids[:, None] // 8 == ids[None, :] // 8, 0.125, 0.0)
+    expected = np.where(ids[:, None] // 4 == ids[None, :] // 4, 0.25, expected)
+    expected = np.where(ids[:, None] // 2 == ids[None, :] // 2, 0.5, expected)
+    np.fill_diagonal(expected, 1.0)
+    np.testing.assert_allclose(env.kinship_matrix(), expected)
+
+
+def test_random_kinship_is_symmetric_beta_distributed_and_redrawn_each_episode():
+    env = gridenv.parallel_env("arena", kinship={"scheme": "random", "beta_a": 2.0, "beta_b": 5.0})
+    env.reset(seed=1)
+    first = env.kinship_matrix()
+    np.testing.assert_array_equal(first, first.T)
+    np.testing.assert_array_equal(np.diag(first), 1.0)
+    off_diagonal = first[~np.eye(24, dtype=bool)]
+    assert ((off_diagonal > 0) & (off_diagonal < 1)).all()
+    assert abs(off_diagonal.mean() - 2 / 7) < 0.04  # mean of Beta(2, 5); 276 pairs
+    env.reset()
+    assert not np.array_equal(env.kinship_matrix(), first)
+    env.reset(seed=1)
+    np.testing.assert_array_equal(env.kinship_matrix(), first)
+
+
+BOND_MAP = "####\n#01#\n####"
+
+
+def test_a_bond_needs_both_agents_within_the_window():
+    env = social_env(BOND_MAP, kinship={"scheme": "bonds", "bond_window": 2, "bond_weight": 0.8, "bond_cost": 5})
+    act(env, agent_0="move_east", agent_1="move_west")  # face each other: 49 each
+    act(env, agent_0="bond")  # an offer only: 49 - 3 = 46
+    np.testing.assert_allclose(env.kinship_matrix(), np.eye(2))
+    for _ in range(2):  # the offer expires after 2 steps
+        act(env)
+    act(env, agent_1="bond")  # too late: this is a new offer from 1, no bond
+    np.testing.assert_allclose(env.kinship_matrix(), np.eye(2))
+    act(env, agent_0="bond")  # within 1's window: bond, each pays 5 on top of the action's 3
+    np.testing.assert_allclose(env.kinship_matrix(), [[1.0, 0.8], [0.8, 1.0]])
+    assert inventory(env, 0)["energy"] == 46 - 3 - 5 and inventory(env, 1)["energy"] == 49 - 3 - 5
+    assert env.episode_stats()[0]["bonds.formed"] == 1 and env.episode_stats()[1]["bonds.formed"] == 1
+    observations, *_ = act(env)
+    assert channel(env, observations, "agent_0", "agent_kinship")[5, 6] == round(255 * 0.8)
+    env.reset(seed=0)  # bonds last one episode
+    np.testing.assert_allclose(env.kinship_matrix(), np.eye(2))
+
+
+def test_bonded_partners_share_reward():
+    env = social_env("#####\n#a01#\n#####", body={"initial_energy": 60},
+                     kinship={"scheme": "bonds", "bond_window": 3, "bond_weight": 1.0, "bond_cost": 0})
+    act(env, agent_1="move_west")  # 1 faces 0
+    act(env, agent_1="bond")
+    act(env, agent_0="move_east")  # 0 faces 1 (blocked)
+    act(env, agent_0="bond")  # bond formed
+    act(env, agent_0="move_west")  # 0 faces the altar
+    _, rewards, *_ = act(env, agent_0="use")
+    assert rewards == pytest.approx({"agent_0": 0.5, "agent_1": 0.5})  # (1 + 0) / 2 each, rows normalised
+
+
+def test_social_config_errors_name_the_field():
+    with pytest.raises(ValueError, match=r"actions: 'glyph_5' needs glyphs > 5, but glyphs is 4"):
+        gridenv.resolve_config("arena", game={"actions": ["noop", "glyph_5"]})
+    with pytest.raises(ValueError, match=r"unknown action 'glyph'; allowed: .*glyph_<k>, marker_<k>"):
+        gridenv.resolve_config("arena", game={"actions": ["glyph"]})
+    with pytest.raises(ValueError, match=r"kinship\.scheme\n  Input should be 'selfish', 'teams', 'random', 'clans'"):
+        gridenv.resolve_config("arena", kinship={"scheme": "family"})
+    with pytest.raises(ValueError, match=r"kinship\.self_weight\n  Input should be greater than 0"):
+        gridenv.resolve_config("arena", kinship={"self_weight": 0})
+    with pytest.raises(ValueError, match=r"combat\.stealable: unknown resource 'gold'"):
+        gridenv.resolve_config("arena", game={"combat": {"stealable": ["gold"]}})
+    with pytest.raises(ValueError, match=r"combat\.steal_fraction\n  Input should be less than or equal to 1"):
+        gridenv.resolve_config("arena", game={"combat": {"steal_fraction": 1.5}})
