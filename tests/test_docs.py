@@ -1,34 +1,56 @@
-"""docs/game.md documents every action, channel, self feature and stat family the engine exposes."""
+"""docs/ documents every action, channel, self feature and default the engine and configs expose."""
 
 from pathlib import Path
 
 import gridenv
+from gridenv.config import ACTION_KINDS, KinshipConfig
 
-GAME_DOC = (Path(__file__).resolve().parents[1] / "docs" / "game.md").read_text()
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+GAME_DOC = (DOCS / "game.md").read_text()
+SOCIAL_DOC = (DOCS / "social.md").read_text()
+
+
+def doc_row(text: str, key: str) -> str:
+    rows = [line for line in text.splitlines() if line.startswith("|") and f"`{key}`" in line]
+    assert rows, f"no table row for `{key}`"
+    return rows[0]
 
 
 def test_every_action_channel_and_feature_is_documented():
     env = gridenv.parallel_env("arena")
-    for name in env.action_names:
-        assert f"`{name}`" in GAME_DOC, name
     for name in env.channel_names:
-        documented = f"`{name}`" in GAME_DOC or (name.startswith("converter_") and "`converter_<name>`" in GAME_DOC)
-        assert documented, name
+        key = "converter_<name>" if name.startswith("converter_") and name != "converter_cooldown" else name
+        doc_row(GAME_DOC, key)
     for name in env.self_feature_names:
-        assert f"`{name}`" in GAME_DOC or (name.startswith("inventory_") and "`inventory_<resource>`" in GAME_DOC)
+        doc_row(GAME_DOC, "inventory_<resource>" if name.startswith("inventory_") else name)
     assert f"C = {len(env.channel_names)} channels" in GAME_DOC
 
 
 def test_documented_defaults_match_the_config():
     config = gridenv.resolve_config("arena")
-    body = config.game.groups[0].body
+    game, body = config.game, config.game.groups[0].body
     assert f"| `energy_cap` | {body.energy_cap} |" in GAME_DOC
     assert f"| `initial_energy` | {body.initial_energy} |" in GAME_DOC
     assert f"| `energy_regen` | {body.energy_regen} |" in GAME_DOC
-    for index, name in enumerate(config.game.actions):
-        assert f"| {index} | `{name}` |" in GAME_DOC and f"| {body.action_costs[name]} |" in GAME_DOC
-    converters = config.game.converters
+    for kind in ACTION_KINDS:  # every action kind, with its default cost in the last column
+        row = doc_row(GAME_DOC, f"{kind}_<k>" if kind in ("glyph", "marker") else kind)
+        assert row.endswith(f"| {body.action_costs[kind]} |"), row
+        assert f"(cost {body.action_costs[kind]})" in SOCIAL_DOC or kind in ("noop", "use") or kind.startswith("move")
+    for index, name in enumerate(game.actions[:9]):
+        assert doc_row(GAME_DOC, name).startswith(f"| {index} |")
+    converters = game.converters
     assert f"| mine | `m` | — | 1 diamond | {converters['mine'].cooldown} steps |" in GAME_DOC
     assert f"{converters['charger'].outputs['energy']} energy" in GAME_DOC
     assert f"| altar | `a` | {converters['altar'].inputs['energy']} energy | 1 heart | {converters['altar'].cooldown}" \
         in GAME_DOC
+    for text in (f"`game.combat.freeze_steps` ({game.combat.freeze_steps})",
+                 f"({game.combat.steal_fraction:g})", f"`game.shield.absorb_cost` ({game.shield.absorb_cost})",
+                 f"`game.shield.upkeep` ({game.shield.upkeep})", f"`game.share.amount` ({game.share.amount})",
+                 f"`game.glyphs`, {game.glyphs}", f"`game.markers`, {game.markers}",
+                 f"`game.marker_duration` ({game.marker_duration})",
+                 f"`game.build.max_walls_per_agent` ({game.build.max_walls_per_agent};"):
+        assert text in SOCIAL_DOC, text
+    kin = KinshipConfig()
+    assert f"`kin_weight` {kin.kin_weight}" in SOCIAL_DOC
+    assert f"`bond_window` {kin.bond_window}, `bond_weight` {kin.bond_weight}, `bond_cost` {kin.bond_cost}" \
+        in SOCIAL_DOC

@@ -11,8 +11,20 @@ ASCII_CONFIG = {
     "game": {"num_agents": None, "groups": [{"name": "a"}, {"name": "b"}], "max_steps": 30},
     "map": {"ascii": "#######\n#0.m.1#\n#..c..#\n#1.a.0#\n#######"},
 }
-CONFIGS = [*gridenv.list_envs(), ASCII_CONFIG]
-IDS = [*gridenv.list_envs(), "ascii"]
+ALL_MECHANICS_CONFIG = {  # every action kind, a posture body, dynamic kinship
+    "name": "all-mechanics",
+    "game": {
+        "num_agents": 8, "max_steps": 60,
+        "actions": ["noop", "move_north", "move_south", "move_west", "move_east", "use", "attack", "toggle_shield",
+                    "share", "glyph_0", "glyph_3", "marker_0", "marker_1", "build", "destroy", "bond", "switch_body"],
+        "groups": [{"name": "a", "posture": {"energy_cap": 40, "action_costs": {"move_north": 2}}}, {"name": "b"}],
+        "build": {"cost": {}, "max_walls_per_agent": 0},
+    },
+    "map": {"width": 10, "height": 10},
+    "kinship": {"scheme": "bonds", "bond_window": 5, "bond_cost": 0},
+}
+CONFIGS = [*gridenv.list_envs(), ASCII_CONFIG, ALL_MECHANICS_CONFIG]
+IDS = [*gridenv.list_envs(), "ascii", "all-mechanics"]
 
 
 def short(config):

@@ -245,3 +245,27 @@ def test_social_config_errors_name_the_field():
         gridenv.resolve_config("arena", game={"combat": {"stealable": ["gold"]}})
     with pytest.raises(ValueError, match=r"combat\.steal_fraction\n  Input should be less than or equal to 1"):
         gridenv.resolve_config("arena", game={"combat": {"steal_fraction": 1.5}})
+
+
+def test_random_play_with_every_mechanic_keeps_the_world_consistent():
+    from test_pettingzoo_api import ALL_MECHANICS_CONFIG
+
+    config = gridenv.resolve_config(ALL_MECHANICS_CONFIG, game={"max_steps": 400})
+    env = gridenv.parallel_env(config)
+    caps = {0: 100, 1: 100, 2: 40}  # energy cap per body (2 is group a's posture)
+    rng = np.random.default_rng(0)
+    for seed in range(3):
+        env.reset(seed=seed)
+        while env.agents:
+            env.step({agent: int(rng.integers(env.action_space(agent).n)) for agent in env.agents})
+            positions = [tuple(p[:2]) for p in env.world.agent_positions()]
+            assert len(set(positions)) == len(positions)  # no two agents on one cell
+            tiles = env.state()
+            assert all(tiles[r, c] == 2 for r, c in positions)
+            assert (tiles == 2).sum() == len(positions)
+            for (body, *_), inv in zip(env.world.agent_states(), env.world.inventories()):
+                assert 0 <= inv[0] <= caps[body] and all(0 <= v <= 255 for v in inv)
+            K = env.kinship_matrix()
+            np.testing.assert_array_equal(K, K.T)
+        stats = env.episode_stats()
+        assert sum(s["action.build"] for s in stats) > 0 and sum(s["action.bond"] for s in stats) > 0
