@@ -4,17 +4,20 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace gridenv {
 
 // A cell holds what stands on it: nothing, a wall, the outside padding, or an object id (agent or converter).
+// Object ids start at 4 so that "this cell holds an object" is `cell & ~3`, testable on four cells at once.
 using Cell = uint16_t;
 constexpr Cell kEmptyCell = 0;
 constexpr Cell kWallCell = 1;
 constexpr Cell kOutsideCell = 2;
-constexpr Cell kFirstObjectCell = 3;
+constexpr Cell kFirstObjectCell = 4;
+constexpr uint64_t kObjectLanes = 0xFFFCFFFCFFFCFFFCULL;  // four cells read as one uint64: any object among them
 constexpr int32_t kMaxObjects = 65535 - kFirstObjectCell;
 
 class Grid {
@@ -25,10 +28,11 @@ class Grid {
     padding_ = padding;
     stride_ = width + 2 * padding;
     cells_.assign(static_cast<size_t>(height + 2 * padding) * stride_, kOutsideCell);
+    walls_.assign(cells_.size(), 1);
     marker_kinds_.assign(cells_.size(), 0);
     marker_expiry_.assign(cells_.size(), 0);
     for (int32_t r = 0; r < height; ++r)
-      for (int32_t c = 0; c < width; ++c) at(r, c) = kEmptyCell;
+      for (int32_t c = 0; c < width; ++c) set(r, c, kEmptyCell);
   }
 
   int32_t height() const { return height_; }
@@ -37,23 +41,46 @@ class Grid {
   bool inside(int32_t r, int32_t c) const { return r >= 0 && r < height_ && c >= 0 && c < width_; }
 
   // (r, c) may lie up to `padding` cells outside the map.
-  Cell& at(int32_t r, int32_t c) { return cells_[index(r, c)]; }
   Cell at(int32_t r, int32_t c) const { return cells_[index(r, c)]; }
+  void set(int32_t r, int32_t c, Cell cell) {
+    cells_[index(r, c)] = cell;
+    walls_[index(r, c)] = cell == kWallCell || cell == kOutsideCell;
+  }
+  // The wall layer: 1 for a wall or outside the map, else 0 — the observation's wall channel, row by row.
+  const uint8_t* wall_pointer(int32_t r, int32_t c) const { return walls_.data() + index(r, c); }
   const Cell* pointer(int32_t r, int32_t c) const { return cells_.data() + index(r, c); }
   bool on_edge(int32_t r, int32_t c) const { return r == 0 || c == 0 || r == height_ - 1 || c == width_ - 1; }
 
-  // The floor-marker layer, laid out like the cells: kind + 1 (0 none) and the first step it is no longer visible.
+  // The floor-marker layer, laid out like the cells: kind + 1 while visible, else 0. Markers expire in the order they
+  // were dropped (one duration for all), so a FIFO of drops clears them without scanning the map.
   void drop_marker(int32_t r, int32_t c, uint8_t kind_plus_one, int32_t expiry) {
-    marker_kinds_[index(r, c)] = kind_plus_one;
-    marker_expiry_[index(r, c)] = expiry;
+    const size_t i = index(r, c);
+    marker_kinds_[i] = kind_plus_one;
+    marker_expiry_[i] = expiry;
+    marker_queue_.push_back({static_cast<uint32_t>(i), expiry});
+  }
+  // Clear markers whose expiry is <= step (unless the cell got a newer marker since).
+  void expire_markers(int32_t step) {
+    while (marker_head_ < marker_queue_.size() && marker_queue_[marker_head_].expiry <= step) {
+      const MarkerDrop drop = marker_queue_[marker_head_++];
+      if (marker_expiry_[drop.index] == drop.expiry) marker_kinds_[drop.index] = 0;
+    }
+    if (marker_head_ > 0 && marker_head_ * 2 >= marker_queue_.size()) {  // compact in place: no new allocation
+      marker_queue_.erase(marker_queue_.begin(), marker_queue_.begin() + static_cast<std::ptrdiff_t>(marker_head_));
+      marker_head_ = 0;
+    }
   }
   void clear_markers() {
     std::fill(marker_kinds_.begin(), marker_kinds_.end(), 0);
     std::fill(marker_expiry_.begin(), marker_expiry_.end(), 0);
+    marker_queue_.clear();
+    marker_head_ = 0;
   }
   const uint8_t* marker_kind_pointer(int32_t r, int32_t c) const { return marker_kinds_.data() + index(r, c); }
-  const int32_t* marker_expiry_pointer(int32_t r, int32_t c) const { return marker_expiry_.data() + index(r, c); }
-  size_t memory_bytes() const { return cells_.capacity() * (sizeof(Cell) + sizeof(uint8_t) + sizeof(int32_t)); }
+  size_t memory_bytes() const {
+    return cells_.capacity() * (sizeof(Cell) + 2 * sizeof(uint8_t) + sizeof(int32_t)) +
+           marker_queue_.capacity() * sizeof(MarkerDrop);
+  }
 
  private:
   size_t index(int32_t r, int32_t c) const {
@@ -65,8 +92,15 @@ class Grid {
   int32_t padding_ = 0;
   int32_t stride_ = 0;
   std::vector<Cell> cells_;
+  std::vector<uint8_t> walls_;
+  struct MarkerDrop {
+    uint32_t index;
+    int32_t expiry;
+  };
   std::vector<uint8_t> marker_kinds_;
   std::vector<int32_t> marker_expiry_;
+  std::vector<MarkerDrop> marker_queue_;
+  size_t marker_head_ = 0;
 };
 
 }  // namespace gridenv

@@ -121,25 +121,24 @@ void World::build_from_layout() {
   for (int32_t r = 0; r < height; ++r) {
     for (int32_t c = 0; c < width; ++c) {
       const uint8_t tile = layout_.tiles[static_cast<size_t>(r) * width + c];
-      Cell& cell = grid_.at(r, c);
       if (tile == kTileEmpty) {
-        cell = kEmptyCell;
+        grid_.set(r, c, kEmptyCell);
       } else if (tile == kTileWall) {
-        cell = kWallCell;
+        grid_.set(r, c, kWallCell);
       } else {
         Converter converter;
         converter.row = r;
         converter.col = c;
         converter.kind = static_cast<uint16_t>(tile - kTileFirstConverter);
         converters_.push_back(converter);
-        cell = kEmptyCell;  // set below, once the id is known
+        grid_.set(r, c, kEmptyCell);  // set below, once the id is known
       }
     }
   }
   if (num_agents_ + static_cast<int32_t>(converters_.size()) > kMaxObjects)
     throw std::invalid_argument("map: too many objects (" + std::to_string(converters_.size()) + " converters)");
   for (size_t i = 0; i < converters_.size(); ++i)
-    grid_.at(converters_[i].row, converters_[i].col) = converter_cell(num_agents_, static_cast<int32_t>(i));
+    grid_.set(converters_[i].row, converters_[i].col, converter_cell(num_agents_, static_cast<int32_t>(i)));
   const int32_t num_res = num_resources();
   for (int32_t a = 0; a < num_agents_; ++a) {
     Agent& agent = agents_[a];
@@ -147,7 +146,7 @@ void World::build_from_layout() {
     agent.row = layout_.agent_rows[a];
     agent.col = layout_.agent_cols[a];
     agent.group = agent.body = groups_[a];
-    grid_.at(agent.row, agent.col) = agent_cell(a);
+    grid_.set(agent.row, agent.col, agent_cell(a));
     const BodyRules& body = rules_.bodies[agent.body];
     std::copy(body.initial_inventory.begin(), body.initial_inventory.end(), inventory_.begin() + a * num_res);
   }
@@ -178,6 +177,7 @@ void World::step() {
     stat(a, stat_raw_reward_) += raw_rewards_[a];
   }
   ++step_;
+  grid_.expire_markers(step_);
   const bool truncated = episode_over();
   for (int32_t a = 0; a < num_agents_; ++a) truncations_[a] = truncated;
   write_observations();
@@ -241,8 +241,8 @@ void World::apply_action(int32_t agent_id, int32_t action_index) {
         const int32_t row = agent.row + kRowStep[static_cast<int>(agent.orientation)];
         const int32_t col = agent.col + kColStep[static_cast<int>(agent.orientation)];
         if (grid_.at(row, col) == kEmptyCell) {  // padding holds kOutsideCell, so the map edge blocks too
-          grid_.at(agent.row, agent.col) = kEmptyCell;
-          grid_.at(row, col) = agent_cell(agent_id);
+          grid_.set(agent.row, agent.col, kEmptyCell);
+          grid_.set(row, col, agent_cell(agent_id));
           agent.row = row;
           agent.col = col;
           succeeded = true;
@@ -283,7 +283,7 @@ void World::apply_action(int32_t agent_id, int32_t action_index) {
         break;
       case ActionKind::kDestroy:
         if (grid_.at(front_row, front_col) == kWallCell && !grid_.on_edge(front_row, front_col)) {
-          grid_.at(front_row, front_col) = kEmptyCell;
+          grid_.set(front_row, front_col, kEmptyCell);
           stat(agent_id, stat_walls_destroyed_) += 1.0;
           succeeded = true;
         }
@@ -385,7 +385,7 @@ bool World::build(int32_t builder_id, int32_t row, int32_t col) {
     inventory[r] -= rules_.build.cost[r];
     stat(builder_id, stat_first_consumed_ + r) += rules_.build.cost[r];
   }
-  grid_.at(row, col) = kWallCell;
+  grid_.set(row, col, kWallCell);
   ++builder.walls_built;
   stat(builder_id, stat_walls_built_) += 1.0;
   return true;
@@ -436,10 +436,13 @@ void World::write_observations() {
 }
 
 void World::write_observation(int32_t agent_id, uint8_t* out) const {
-  // Channel layout: see observations.hpp.
+  // Channel layout: see observations.hpp. Members are copied to locals: writes through `out` could alias them, and
+  // reloading them per cell costs more than the writes. The wall channel is a row copy of the grid's wall layer;
+  // the object scan skips four cells at a time when none holds an object (markers: eight at a time).
   const int32_t height = rules_.obs_height, width = rules_.obs_width;
   const int32_t plane = height * width;
   const int32_t num_kinds = static_cast<int32_t>(rules_.converters.size());
+  const int32_t num_agents = num_agents_, step = step_;
   const bool has_markers = rules_.markers > 0;
   std::memset(out, 0, static_cast<size_t>(num_channels()) * plane);
   const Agent& self = agents_[agent_id];
@@ -447,34 +450,47 @@ void World::write_observation(int32_t agent_id, uint8_t* out) const {
   for (int32_t dr = 0; dr < height; ++dr) {
     const Cell* row = grid_.pointer(top + dr, left);
     uint8_t* out_row = out + dr * width;
+    std::memcpy(out_row + kWallChannel * plane, grid_.wall_pointer(top + dr, left), static_cast<size_t>(width));
     if (has_markers) {
-      const uint8_t* marker_kinds = grid_.marker_kind_pointer(top + dr, left);
-      const int32_t* marker_expiry = grid_.marker_expiry_pointer(top + dr, left);
-      for (int32_t dc = 0; dc < width; ++dc)
-        if (marker_kinds[dc] != 0 && marker_expiry[dc] > step_) out_row[kMarkerChannel * plane + dc] = marker_kinds[dc];
+      const uint8_t* kinds = grid_.marker_kind_pointer(top + dr, left);
+      for (int32_t dc = 0; dc < width; ++dc) {
+        if (dc + 8 <= width) {
+          uint64_t chunk;
+          std::memcpy(&chunk, kinds + dc, sizeof(chunk));
+          if (chunk == 0) {
+            dc += 7;
+            continue;
+          }
+        }
+        out_row[kMarkerChannel * plane + dc] = kinds[dc];
+      }
     }
     for (int32_t dc = 0; dc < width; ++dc) {
-      const Cell cell = row[dc];
-      if (cell == kEmptyCell) continue;
-      uint8_t* at = out_row + dc;
-      if (cell < kFirstObjectCell) {
-        at[kWallChannel * plane] = 1;
-        continue;
+      if (dc + 4 <= width) {
+        uint64_t chunk;
+        std::memcpy(&chunk, row + dc, sizeof(chunk));
+        if ((chunk & kObjectLanes) == 0) {
+          dc += 3;
+          continue;
+        }
       }
+      const Cell cell = row[dc];
+      if (cell < kFirstObjectCell) continue;
+      uint8_t* at = out_row + dc;
       const int32_t object = cell - kFirstObjectCell;
-      if (object < num_agents_) {
+      if (object < num_agents) {
         const Agent& other = agents_[object];
         at[kAgentChannel * plane] = 1;
         at[kAgentGroupChannel * plane] = static_cast<uint8_t>(other.group + 1);
         at[kAgentOrientationChannel * plane] = static_cast<uint8_t>(static_cast<int>(other.orientation) + 1);
         at[kAgentKinshipChannel * plane] = kinship_.quantized(agent_id, object);
-        at[kAgentFrozenChannel * plane] = static_cast<uint8_t>(std::min(255, std::max(0, other.frozen_until - step_)));
+        at[kAgentFrozenChannel * plane] = static_cast<uint8_t>(std::min(255, std::max(0, other.frozen_until - step)));
         at[kAgentShieldChannel * plane] = other.shield ? 1 : 0;
         at[kAgentGlyphChannel * plane] = other.glyph;
       } else {
-        const Converter& converter = converters_[object - num_agents_];
+        const Converter& converter = converters_[object - num_agents];
         const ConverterRules& kind = rules_.converters[converter.kind];
-        const int32_t wait = std::min(255, std::max(0, converter.ready_step - step_));
+        const int32_t wait = std::min(255, std::max(0, converter.ready_step - step));
         const bool used_up = kind.max_uses > 0 && converter.uses >= kind.max_uses;
         at[kConverterCooldownChannel * plane] = static_cast<uint8_t>(wait);
         at[(kFirstConverterChannel + converter.kind) * plane] = (wait == 0 && !used_up) ? 1 : 2;
