@@ -21,9 +21,9 @@ GameRules arena_rules() {
   rules.resources = {"energy", "diamond", "heart"};
   rules.resource_rewards = {0.0f, 0.0f, 1.0f};
   rules.converters = {
-      {"mine", 'm', {0, 0, 0}, {0, 1, 0}, 20, 0},
-      {"charger", 'c', {0, 1, 0}, {25, 0, 0}, 0, 0},
-      {"altar", 'a', {50, 0, 0}, {0, 0, 1}, 10, 0},
+      {"mine", 'm', {0, 0, 0}, {0, 1, 0}, 20, 0, 1},
+      {"charger", 'c', {0, 1, 0}, {25, 0, 0}, 0, 0, 1},
+      {"altar", 'a', {50, 0, 0}, {0, 0, 1}, 10, 0, 1},
   };
   BodyRules body;
   //                 noop  moves       use attack shield share glyph marker build destroy bond switch
@@ -50,7 +50,8 @@ GameRules arena_rules() {
   rules.max_steps = 1000;
   rules.map.width = 32;
   rules.map.height = 32;
-  rules.map.agents_per_group = {6, 6, 6, 6};
+  rules.agents_per_group = {6, 6, 6, 6};
+  rules.map.agents = 24;
   rules.map.converter_counts = {20, 8, 6};
   rules.map.wall_density = 0.08;
   return rules;

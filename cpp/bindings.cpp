@@ -1,9 +1,9 @@
 // gridenv._core: translates between Python and the engine; no game logic lives here.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
-#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
+#include <nanobind/stl/pair.h>
 
 #include <stdexcept>
 #include <string>
@@ -56,7 +56,8 @@ NB_MODULE(_core, m) {
       .def_rw("inputs", &ConverterRules::inputs)
       .def_rw("outputs", &ConverterRules::outputs)
       .def_rw("cooldown", &ConverterRules::cooldown)
-      .def_rw("max_uses", &ConverterRules::max_uses);
+      .def_rw("max_uses", &ConverterRules::max_uses)
+      .def_rw("users_required", &ConverterRules::users_required);
 
   nb::class_<BodyRules>(m, "BodyRules")
       .def(nb::init<>())
@@ -65,14 +66,35 @@ NB_MODULE(_core, m) {
       .def_rw("initial_inventory", &BodyRules::initial_inventory)
       .def_rw("energy_regen", &BodyRules::energy_regen);
 
+  nb::enum_<MapGenerator>(m, "MapGenerator")
+      .value("random", MapGenerator::kRandom)
+      .value("ascii", MapGenerator::kAscii)
+      .value("rooms", MapGenerator::kRooms)
+      .value("maze", MapGenerator::kMaze)
+      .value("cave", MapGenerator::kCave)
+      .value("composite", MapGenerator::kComposite);
+
+  nb::enum_<MazeAlgorithm>(m, "MazeAlgorithm")
+      .value("backtracker", MazeAlgorithm::kBacktracker)
+      .value("kruskal", MazeAlgorithm::kKruskal);
+
   nb::class_<MapRules>(m, "MapRules")
       .def(nb::init<>())
-      .def_rw("ascii", &MapRules::ascii)
+      .def_rw("generator", &MapRules::generator)
       .def_rw("width", &MapRules::width)
       .def_rw("height", &MapRules::height)
-      .def_rw("agents_per_group", &MapRules::agents_per_group)
+      .def_rw("ascii", &MapRules::ascii)
+      .def_rw("agents", &MapRules::agents)
       .def_rw("converter_counts", &MapRules::converter_counts)
-      .def_rw("wall_density", &MapRules::wall_density);
+      .def_rw("wall_density", &MapRules::wall_density)
+      .def_rw("room_rows", &MapRules::room_rows)
+      .def_rw("room_cols", &MapRules::room_cols)
+      .def_rw("maze_algorithm", &MapRules::maze_algorithm)
+      .def_rw("corridor_width", &MapRules::corridor_width)
+      .def_rw("cave_fill", &MapRules::cave_fill)
+      .def_rw("cave_steps", &MapRules::cave_steps)
+      .def_rw("parts", &MapRules::parts)
+      .def_rw("columns", &MapRules::columns);
 
   nb::class_<CombatRules>(m, "CombatRules")
       .def(nb::init<>())
@@ -153,6 +175,10 @@ NB_MODULE(_core, m) {
       .def_rw("marker_duration", &GameRules::marker_duration)
       .def_rw("build", &GameRules::build)
       .def_rw("kinship", &GameRules::kinship)
+      .def_rw("agents_per_group", &GameRules::agents_per_group)
+      .def_rw("goal_resource", &GameRules::goal_resource)
+      .def_rw("goal_amount", &GameRules::goal_amount)
+      .def_rw("shuffle_recipes", &GameRules::shuffle_recipes)
       .def_rw("max_steps", &GameRules::max_steps)
       .def_rw("obs_height", &GameRules::obs_height)
       .def_rw("obs_width", &GameRules::obs_width)
@@ -198,6 +224,8 @@ NB_MODULE(_core, m) {
       .def_prop_ro("memory_bytes", &World::memory_bytes)
       .def_prop_ro("action_order", &World::action_order, "Agent ids in the order the last step applied them.")
       .def_prop_ro("action_names", &World::action_names)
+      .def_prop_ro("recipe_of_kind", &World::recipe_of_kind,
+                   "Per converter kind, the index of the recipe it follows this episode (shuffle_recipes).")
       .def_prop_ro("raw_rewards", &World::raw_rewards, "This step's rewards before kinship sharing.")
       .def("kinship_matrix",
            [](const World& w) {

@@ -1,8 +1,21 @@
-// Map generation: turns MapRules into a Layout (tiles + agent placements) that World::reset builds the grid from.
-// Generators draw only from the world's Rng, so a layout is a pure function of (rules, seed).
+// Map generation: turns MapRules into a Layout (tiles + agent spawn points) that World::reset builds the grid from.
+// Generators draw only from the world's Rng, so a layout is a pure function of (rules, seed). They reuse the
+// Layout's scratch buffers, so a reset allocates nothing once the buffers have grown.
+//
+//   random     wall border, interior walls with probability wall_density
+//   ascii      a fixed map (legend below); its digits are agents of that group, numbered in reading order
+//   rooms      room_rows x room_cols rooms, one door (at a random place) in every wall between neighbouring rooms
+//   maze       a perfect maze (every open cell reachable) of corridors corridor_width wide, by recursive
+//              backtracking (long winding corridors) or randomised Kruskal (many short dead ends)
+//   cave       cellular automaton (fill cave_fill, cave_steps smoothing passes); every open region but the largest
+//              is filled, so the cave is connected
+//   composite  parts laid out left to right, `columns` per row, each in a slot as large as the largest part
+// All but ascii then place `agents` spawn points and the converters on distinct free cells.
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "rng.hpp"
@@ -18,18 +31,26 @@ struct Layout {
   std::vector<uint8_t> tiles;  // [height * width], row-major
   std::vector<int32_t> agent_rows;
   std::vector<int32_t> agent_cols;
-  std::vector<uint8_t> agent_groups;
-  std::vector<int32_t> scratch;  // reused by generators so a reset allocates nothing after the first
+  std::vector<uint8_t> agent_groups;  // from ASCII digits; used only when the whole map is ASCII
+  // Scratch space reused by the generators.
+  std::vector<int32_t> cells, stack, parent;
+  std::vector<uint8_t> buffer;
 };
 
-// ASCII legend: '#' wall, '.' or ' ' empty, '0'..'9' an agent of that group (agents numbered in row-major order),
-// and each converter kind's own symbol. Throws std::invalid_argument naming the row, column and legend.
-void parse_ascii(const GameRules& rules, Layout& layout);
+// Height and width a map will have (composite: derived from its parts). Throws std::invalid_argument when a
+// generator's parameters cannot make a map of that size.
+std::pair<int32_t, int32_t> map_size(const MapRules& map);
 
-// Random scatter on a walled rectangle. Throws std::invalid_argument when the objects do not fit.
-void generate_random(const GameRules& rules, Rng& rng, Layout& layout);
+// Check a map (recursively) against the rules; throws std::invalid_argument naming the field.
+void validate_map(const MapRules& map, const GameRules& rules, const std::string& field);
 
-// Agents per group implied by the map (ASCII: counted; random: as configured).
+// Generate the whole map into `layout`. Throws std::invalid_argument when the objects do not fit.
+void generate_map(const GameRules& rules, Rng& rng, Layout& layout);
+
+// Agents per group (ASCII top-level map: counted from its digits; otherwise rules.agents_per_group).
 std::vector<int32_t> count_agents_per_group(const GameRules& rules);
+
+// Spawn points a map places (ASCII: its digits).
+int32_t count_spawns(const MapRules& map);
 
 }  // namespace gridenv

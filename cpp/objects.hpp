@@ -24,6 +24,7 @@ struct Agent {
   int32_t bond_step = 0;
   int32_t last_action = -1;  // index into the action table, -1 before the first step
   bool last_action_succeeded = false;
+  bool terminated = false;   // reached the goal: off the grid, acts no more this episode
 };
 
 // A converter turns the user's inputs into outputs (mine, charger, altar, ...), then rests for its cooldown.
@@ -33,6 +34,10 @@ struct Converter {
   uint16_t kind = 0;
   int32_t ready_step = 0;  // first step at which it can be used again
   int32_t uses = 0;
+  // Agents waiting for partners this step (recipes with users_required > 1).
+  int32_t pending_step = -1;
+  int32_t pending_count = 0;
+  int32_t pending[4] = {-1, -1, -1, -1};
 };
 
 // Object ids: agents first, then converters. The grid stores kFirstObjectCell + id.

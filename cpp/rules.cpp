@@ -4,6 +4,7 @@
 #include <string>
 
 #include "grid.hpp"
+#include "map_gen.hpp"
 #include "observations.hpp"
 
 namespace gridenv {
@@ -41,6 +42,7 @@ void validate_rules(const GameRules& rules) {
     }
     require_range(field + ".cooldown", converter.cooldown, 0, 1000000);
     require_range(field + ".max_uses", converter.max_uses, 0, 1000000000);
+    require_range(field + ".users_required", converter.users_required, 1, 4);
     const char s = converter.symbol;
     if (s == '#' || s == '.' || s == ' ' || (s >= '0' && s <= '9') || s < 33 || s > 126)
       fail(field + ".symbol: must be a printable character other than '#', '.', ' ' and the digits");
@@ -123,22 +125,24 @@ void validate_rules(const GameRules& rules) {
     fail("obs_height * obs_width: the window must hold the " +
          std::to_string(num_self_features(static_cast<int32_t>(num_resources))) + " self features");
 
-  const MapRules& map = rules.map;
-  require_range("map.width", map.width, 1, 4096);
-  require_range("map.height", map.height, 1, 4096);
-  if (!map.ascii.empty()) {
-    require_size("map.ascii (characters, height * width)", map.ascii.size(),
-                 static_cast<size_t>(map.width) * map.height);
+  validate_map(rules.map, rules, "map");
+  if (rules.map.generator == MapGenerator::kAscii) {
+    if (!rules.agents_per_group.empty()) fail("agents_per_group: must be empty for an ASCII map (its digits decide)");
   } else {
-    if (map.agents_per_group.size() != num_groups)
-      fail("map.agents_per_group: expected one count per group (" + std::to_string(num_groups) + "), got " +
-           std::to_string(map.agents_per_group.size()));
-    require_size("map.converter_counts", map.converter_counts.size(), rules.converters.size());
-    for (int32_t count : map.agents_per_group) require_range("map.agents_per_group", count, 0, kMaxObjects);
-    for (int32_t count : map.converter_counts) require_range("map.converter_counts", count, 0, kMaxObjects);
-    if (!(map.wall_density >= 0.0 && map.wall_density < 1.0))
-      fail("map.wall_density: must be in [0, 1), got " + std::to_string(map.wall_density));
+    if (rules.agents_per_group.size() != num_groups)
+      fail("agents_per_group: expected one count per group (" + std::to_string(num_groups) + "), got " +
+           std::to_string(rules.agents_per_group.size()));
+    int64_t total = 0;
+    for (int32_t count : rules.agents_per_group) {
+      require_range("agents_per_group", count, 0, 4096);
+      total += count;
+    }
+    if (total != count_spawns(rules.map))
+      fail("map: places " + std::to_string(count_spawns(rules.map)) + " agents but the groups have " +
+           std::to_string(total));
   }
+  require_range("goal_resource", rules.goal_resource, -1, static_cast<int64_t>(num_resources) - 1);
+  require_range("goal_amount", rules.goal_amount, 0, 255);
 }
 
 }  // namespace gridenv

@@ -23,7 +23,11 @@
 //   kinship            the reward-sharing scheme (kinship.hpp)
 //   max_steps          episode length; all agents are truncated when the step counter reaches it
 //   obs_height/width   egocentric observation window, odd numbers, centred on the agent
-//   map                the layout: an ASCII map, or the parameters of the random scatter generator
+//   agents_per_group   group sizes; agents are numbered group by group (a top-level ASCII map numbers its own)
+//   goal_resource/_amount  an agent terminates once it holds goal_amount of goal_resource (-1: never)
+//   shuffle_recipes    permute the converters' recipes (inputs, outputs, cooldown, users) among the kinds each
+//                      reset, so what a converter does must be found out in-context
+//   map                the layout generator and its parameters (MapRules)
 #pragma once
 
 #include <cstdint>
@@ -41,6 +45,7 @@ struct ConverterRules {
   std::vector<int32_t> outputs;  // [R] amounts given to the user
   int32_t cooldown = 0;          // steps unavailable after a use
   int32_t max_uses = 0;          // 0 = unlimited
+  int32_t users_required = 1;    // agents that must use it in the same step (each pays inputs, each gets outputs)
 };
 
 struct BodyRules {
@@ -86,16 +91,26 @@ struct KinshipRules {
   int32_t bond_cost = 0;      // energy each partner pays when the bond forms
 };
 
+enum class MapGenerator : uint8_t { kRandom = 0, kAscii, kRooms, kMaze, kCave, kComposite };
+enum class MazeAlgorithm : uint8_t { kBacktracker = 0, kKruskal };
+
+// A map generator and its parameters (map_gen.hpp). Every generator but `ascii` draws a walled layout, then places
+// `agents` spawn points and converter_counts converters on distinct free cells, all from the world's RNG.
 struct MapRules {
-  // ASCII layout: `height` lines of `width` characters, row-major, no separators. Empty => random scatter.
-  std::string ascii;
-  int32_t width = 0;
+  MapGenerator generator = MapGenerator::kRandom;
+  int32_t width = 0;                      // ascii: from the text; composite: derived from the parts
   int32_t height = 0;
-  // Random scatter: a wall border, then walls with probability wall_density, then converters and agents on
-  // distinct empty cells drawn from the world's RNG.
-  std::vector<int32_t> agents_per_group;  // agents are numbered group by group
-  std::vector<int32_t> converter_counts;  // [converter kinds]
-  double wall_density = 0.0;
+  std::string ascii;                      // ascii: `height` lines of `width` characters, no separators
+  int32_t agents = 0;                     // spawn points placed by this map (not ascii: its digits are its agents)
+  std::vector<int32_t> converter_counts;  // [converter kinds], not ascii
+  double wall_density = 0.0;              // random: chance an interior cell is a wall
+  int32_t room_rows = 2, room_cols = 2;   // rooms: a grid of rooms, one door in every wall between neighbours
+  MazeAlgorithm maze_algorithm = MazeAlgorithm::kBacktracker;
+  int32_t corridor_width = 1;             // maze: width of corridors (walls are 1 thick)
+  double cave_fill = 0.45;                // cave: initial wall chance
+  int32_t cave_steps = 4;                 // cave: smoothing passes; then only the largest open region is kept
+  std::vector<MapRules> parts;            // composite: maps laid out in a grid, `columns` per row
+  int32_t columns = 1;
 };
 
 struct GameRules {
@@ -113,6 +128,10 @@ struct GameRules {
   int32_t marker_duration = 0;
   BuildRules build;
   KinshipRules kinship;
+  std::vector<int32_t> agents_per_group;  // agents are numbered group by group (empty for a top-level ascii map)
+  int32_t goal_resource = -1;             // an agent terminates once it holds goal_amount of this (-1: never)
+  int32_t goal_amount = 0;
+  bool shuffle_recipes = false;           // permute the converters' recipes among the kinds at every reset
   int32_t max_steps = 1000;
   int32_t obs_height = 11;
   int32_t obs_width = 11;

@@ -21,24 +21,28 @@ std::string action_name(const ActionSpec& spec) {
 
 World::World(GameRules rules) : rules_(std::move(rules)) {
   validate_rules(rules_);
-  if (!rules_.map.ascii.empty()) parse_ascii(rules_, layout_);  // a fixed map is parsed (and checked) once
+  const bool fixed_map = rules_.map.generator == MapGenerator::kAscii;
+  if (fixed_map) generate_map(rules_, rng_, layout_);  // a fixed map is parsed once
   num_agents_ = 0;
   for (int32_t count : count_agents_per_group(rules_)) num_agents_ += count;
   if (num_agents_ < 1) throw std::invalid_argument("map: at least one agent is required, the map has none");
   if (num_agents_ > 4096) throw std::invalid_argument("map: at most 4096 agents, got " + std::to_string(num_agents_));
 
   const int32_t padding = std::max(rules_.obs_height, rules_.obs_width) / 2;
-  grid_.resize(rules_.map.height, rules_.map.width, padding);
+  const auto [map_height, map_width] = map_size(rules_.map);
+  grid_.resize(map_height, map_width, padding);
   agents_.resize(num_agents_);
   // Groups are fixed by the rules (random maps number agents group by group), so they are known before any reset.
   groups_.resize(num_agents_);
-  if (!rules_.map.ascii.empty()) {
+  if (fixed_map) {
     groups_ = layout_.agent_groups;
   } else {
     int32_t next = 0;
-    for (size_t g = 0; g < rules_.map.agents_per_group.size(); ++g)
-      for (int32_t i = 0; i < rules_.map.agents_per_group[g]; ++i) groups_[next++] = static_cast<uint8_t>(g);
+    for (size_t g = 0; g < rules_.agents_per_group.size(); ++g)
+      for (int32_t i = 0; i < rules_.agents_per_group[g]; ++i) groups_[next++] = static_cast<uint8_t>(g);
   }
+  recipe_of_kind_.resize(rules_.converters.size());
+  for (size_t k = 0; k < recipe_of_kind_.size(); ++k) recipe_of_kind_[k] = static_cast<int32_t>(k);
   for (int32_t a = 0; a < num_agents_; ++a) agents_[a].group = agents_[a].body = groups_[a];
   inventory_.assign(static_cast<size_t>(num_agents_) * num_resources(), 0);
   order_.resize(num_agents_);
@@ -99,10 +103,15 @@ void World::bind_buffers(uint8_t* observations, const int32_t* actions, float* r
 void World::reset(uint64_t seed) {
   if (observations_ == nullptr) throw std::logic_error("World.reset: bind_buffers must be called first");
   rng_.reseed(seed);
-  if (rules_.map.ascii.empty()) generate_random(rules_, rng_, layout_);
+  if (rules_.map.generator != MapGenerator::kAscii) generate_map(rules_, rng_, layout_);
   build_from_layout();
+  if (rules_.shuffle_recipes) {
+    for (size_t k = 0; k < recipe_of_kind_.size(); ++k) recipe_of_kind_[k] = static_cast<int32_t>(k);
+    rng_.shuffle(recipe_of_kind_.data(), static_cast<uint32_t>(recipe_of_kind_.size()));
+  }
   kinship_.reset(groups_, rng_);
   step_ = 0;
+  num_terminated_ = 0;
   std::fill(stats_.begin(), stats_.end(), 0.0);
   for (int32_t a = 0; a < num_agents_; ++a) {
     rewards_[a] = 0.0f;
@@ -166,6 +175,18 @@ void World::step() {
   rng_.shuffle(order_.data(), static_cast<uint32_t>(num_agents_));
   for (int32_t i = 0; i < num_agents_; ++i) apply_action(order_[i], actions_[order_[i]]);
   end_of_step_upkeep();
+  if (rules_.goal_resource >= 0) {
+    for (int32_t a = 0; a < num_agents_; ++a) {
+      Agent& agent = agents_[a];
+      if (agent.terminated ||
+          inventory_[static_cast<size_t>(a) * num_resources() + rules_.goal_resource] < rules_.goal_amount)
+        continue;
+      agent.terminated = true;
+      terminals_[a] = true;
+      grid_.set(agent.row, agent.col, kEmptyCell);
+      ++num_terminated_;
+    }
+  }
 
   if (rules_.kinship.scheme == KinshipScheme::kSelfish && rules_.kinship.normalize_rows) {
     std::copy(raw_rewards_.begin(), raw_rewards_.end(), rewards_);  // K = w I, normalised: r' = r exactly
@@ -178,8 +199,8 @@ void World::step() {
   }
   ++step_;
   grid_.expire_markers(step_);
-  const bool truncated = episode_over();
-  for (int32_t a = 0; a < num_agents_; ++a) truncations_[a] = truncated;
+  const bool time_up = step_ >= rules_.max_steps;
+  for (int32_t a = 0; a < num_agents_; ++a) truncations_[a] = time_up && !agents_[a].terminated;
   write_observations();
 }
 
@@ -187,6 +208,7 @@ void World::end_of_step_upkeep() {
   const int32_t num_res = num_resources();
   for (int32_t a = 0; a < num_agents_; ++a) {
     Agent& agent = agents_[a];
+    if (agent.terminated) continue;
     const BodyRules& body = rules_.bodies[agent.body];
     int32_t& energy = inventory_[static_cast<size_t>(a) * num_res];
     if (agent.shield) {  // upkeep first: a shield that cannot be paid for drops
@@ -211,6 +233,7 @@ int32_t World::faced_agent(const Agent& agent) const {
 
 void World::apply_action(int32_t agent_id, int32_t action_index) {
   Agent& agent = agents_[agent_id];
+  if (agent.terminated) return;  // its action is ignored
   const ActionSpec spec = rules_.actions[action_index];
   const BodyRules& body = rules_.bodies[agent.body];
   int32_t* inventory = inventory_.data() + static_cast<size_t>(agent_id) * num_resources();
@@ -305,26 +328,53 @@ void World::apply_action(int32_t agent_id, int32_t action_index) {
 }
 
 bool World::use_converter(int32_t agent_id, Converter& converter) {
-  const ConverterRules& kind = rules_.converters[converter.kind];
+  const ConverterRules& recipe = rules_.converters[recipe_of_kind_[converter.kind]];
   if (step_ < converter.ready_step) return false;
-  if (kind.max_uses > 0 && converter.uses >= kind.max_uses) return false;
+  if (recipe.max_uses > 0 && converter.uses >= recipe.max_uses) return false;
   const int32_t num_res = num_resources();
-  const BodyRules& body = rules_.bodies[agents_[agent_id].body];
-  int32_t* inventory = inventory_.data() + static_cast<size_t>(agent_id) * num_res;
-  // All or nothing: the user must hold every input and have room for every output.
-  for (int32_t r = 0; r < num_res; ++r) {
-    if (inventory[r] < kind.inputs[r]) return false;
-    if (inventory[r] - kind.inputs[r] + kind.outputs[r] > body.resource_caps[r]) return false;
+  // All or nothing: each user must hold every input and have room for every output.
+  auto can_convert = [&](int32_t user) {
+    const BodyRules& body = rules_.bodies[agents_[user].body];
+    const int32_t* inventory = inventory_.data() + static_cast<size_t>(user) * num_res;
+    for (int32_t r = 0; r < num_res; ++r) {
+      if (inventory[r] < recipe.inputs[r]) return false;
+      if (inventory[r] - recipe.inputs[r] + recipe.outputs[r] > body.resource_caps[r]) return false;
+    }
+    return true;
+  };
+  if (!can_convert(agent_id)) return false;
+  if (recipe.users_required > 1) {
+    // Joint use: users gather during one step; the last one needed completes the conversion for all.
+    if (converter.pending_step != step_) {
+      converter.pending_step = step_;
+      converter.pending_count = 0;
+    }
+    converter.pending[converter.pending_count++] = agent_id;
+    if (converter.pending_count < recipe.users_required) return true;
+    for (int32_t i = 0; i < converter.pending_count; ++i)
+      if (!can_convert(converter.pending[i])) {  // a partner's inventory changed since it joined
+        --converter.pending_count;
+        return false;
+      }
+  } else {
+    converter.pending[0] = agent_id;
+    converter.pending_count = 1;
   }
-  for (int32_t r = 0; r < num_res; ++r) {
-    inventory[r] += kind.outputs[r] - kind.inputs[r];
-    stat(agent_id, stat_first_consumed_ + r) += kind.inputs[r];
-    stat(agent_id, stat_first_gained_ + r) += kind.outputs[r];
-    raw_rewards_[agent_id] += static_cast<float>(kind.outputs[r]) * rules_.resource_rewards[r];
+  for (int32_t i = 0; i < converter.pending_count; ++i) {
+    const int32_t user = converter.pending[i];
+    int32_t* inventory = inventory_.data() + static_cast<size_t>(user) * num_res;
+    for (int32_t r = 0; r < num_res; ++r) {
+      inventory[r] += recipe.outputs[r] - recipe.inputs[r];
+      stat(user, stat_first_consumed_ + r) += recipe.inputs[r];
+      stat(user, stat_first_gained_ + r) += recipe.outputs[r];
+      raw_rewards_[user] += static_cast<float>(recipe.outputs[r]) * rules_.resource_rewards[r];
+    }
+    stat(user, stat_first_converter_used_ + converter.kind) += 1.0;
   }
-  stat(agent_id, stat_first_converter_used_ + converter.kind) += 1.0;
+  converter.pending_count = 0;
+  converter.pending_step = -1;
   ++converter.uses;
-  converter.ready_step = step_ + 1 + kind.cooldown;
+  converter.ready_step = step_ + 1 + recipe.cooldown;
   return true;
 }
 
@@ -489,7 +539,7 @@ void World::write_observation(int32_t agent_id, uint8_t* out) const {
         at[kAgentGlyphChannel * plane] = other.glyph;
       } else {
         const Converter& converter = converters_[object - num_agents];
-        const ConverterRules& kind = rules_.converters[converter.kind];
+        const ConverterRules& kind = rules_.converters[recipe_of_kind_[converter.kind]];
         const int32_t wait = std::min(255, std::max(0, converter.ready_step - step));
         const bool used_up = kind.max_uses > 0 && converter.uses >= kind.max_uses;
         at[kConverterCooldownChannel * plane] = static_cast<uint8_t>(wait);
@@ -580,7 +630,8 @@ size_t World::memory_bytes() const {
   return grid_.memory_bytes() + agents_.capacity() * sizeof(Agent) + converters_.capacity() * sizeof(Converter) +
          inventory_.capacity() * sizeof(int32_t) + order_.capacity() * sizeof(int32_t) +
          raw_rewards_.capacity() * sizeof(float) + stats_.capacity() * sizeof(double) + n * n * (sizeof(float) + 1) +
-         n * sizeof(float) + layout_.tiles.capacity() + layout_.scratch.capacity() * sizeof(int32_t) +
+         n * sizeof(float) + layout_.tiles.capacity() + layout_.buffer.capacity() +
+         (layout_.cells.capacity() + layout_.stack.capacity() + layout_.parent.capacity()) * sizeof(int32_t) +
          (layout_.agent_rows.capacity() + layout_.agent_cols.capacity()) * sizeof(int32_t) + sizeof(World);
 }
 

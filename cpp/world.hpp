@@ -10,8 +10,8 @@
 //
 // Step order: actions are validated, then applied one agent at a time in an order shuffled each step by the world's
 // RNG (so when two agents race for one cell the one earlier in that order wins); then each agent pays its shield
-// upkeep and regenerates energy, kinship turns raw rewards into shared rewards, the step counter advances, and
-// observations are written.
+// upkeep and regenerates energy, agents that reached the goal terminate (and leave the grid), kinship turns raw
+// rewards into shared rewards, the step counter advances, and observations are written.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +43,8 @@ class World {
   int32_t num_resources() const { return static_cast<int32_t>(rules_.resources.size()); }
   int32_t num_channels() const;
   int32_t step_count() const { return step_; }
-  bool episode_over() const { return step_ >= rules_.max_steps; }
+  // Every agent truncated (max_steps) or terminated (goal reached).
+  bool episode_over() const { return step_ >= rules_.max_steps || num_terminated_ == num_agents_; }
   int32_t height() const { return grid_.height(); }
   int32_t width() const { return grid_.width(); }
 
@@ -51,6 +52,7 @@ class World {
   const std::vector<Converter>& converters() const { return converters_; }
   const std::vector<int32_t>& inventories() const { return inventory_; }  // [agents * resources]
   const std::vector<int32_t>& action_order() const { return order_; }     // order of the last step
+  const std::vector<int32_t>& recipe_of_kind() const { return recipe_of_kind_; }
   const std::vector<float>& raw_rewards() const { return raw_rewards_; }  // this step, before kinship sharing
   const Kinship& kinship() const { return kinship_; }
   const std::vector<std::string>& stat_names() const { return stat_names_; }
@@ -94,8 +96,10 @@ class World {
   std::vector<int32_t> order_;
   std::vector<float> raw_rewards_;
   std::vector<uint8_t> groups_;
+  std::vector<int32_t> recipe_of_kind_;  // converter kind -> the recipe it follows this episode (shuffle_recipes)
   Kinship kinship_;
   int32_t step_ = 0;
+  int32_t num_terminated_ = 0;
 
   std::vector<std::string> stat_names_;
   std::vector<double> stats_;

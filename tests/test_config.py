@@ -60,7 +60,7 @@ def test_bad_config_values_are_rejected_naming_the_field(overrides, message):
 def test_map_problems_found_by_the_engine_name_the_cause():
     too_many = gridenv.resolve_config("arena-small", game={"num_agents": 200})
     env = gridenv.parallel_env(too_many)
-    with pytest.raises(ValueError, match=r"map: 208 agents and converters do not fit in the \d+ free cells"):
+    with pytest.raises(ValueError, match=r"map: 200 agents and 8 converters do not fit in the \d+ free cells of this 12x12 map"):
         env.reset(seed=0)
     with pytest.raises(ValueError, match=r"unknown symbol 'x' at row 1, column 2; legend: '#' wall"):
         gridenv.parallel_env({"game": {"num_agents": None}, "map": {"ascii": "####\n#0x#\n####"}})

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gridenv import _core
+from gridenv.map_gen import MapConfig
 
 ACTION_KINDS: tuple[str, ...] = tuple(_core.ACTION_KIND_NAMES)
 """Every action kind the engine knows, in engine order (see cpp/actions.hpp)."""
@@ -51,6 +52,8 @@ class ConverterConfig(_Model):
     outputs: dict[str, int] = Field(default_factory=dict, description="Resources given to the user, per use.")
     cooldown: int = Field(0, ge=0, le=1_000_000, description="Steps the object is unavailable after a use.")
     max_uses: int = Field(0, ge=0, description="Uses per episode; 0 means unlimited.")
+    users_required: int = Field(1, ge=1, le=4, description="Agents that must use it in the same step; each pays "
+                                "the inputs and gets the outputs.")
 
     @field_validator("symbol")
     @classmethod
@@ -142,6 +145,13 @@ class BuildConfig(_Model):
                                      "(0 = unlimited).")
 
 
+class GoalConfig(_Model):
+    """An agent terminates (leaves the grid, acts no more) once it holds `amount` of `resource`."""
+
+    resource: str = "heart"
+    amount: int = Field(1, ge=1, le=255)
+
+
 class KinshipConfig(_Model):
     """How raw rewards r become shared rewards r' = K r (see docs/social.md)."""
 
@@ -160,46 +170,6 @@ class KinshipConfig(_Model):
     bond_window: int = Field(3, ge=0, le=1_000_000, description="bonds: steps within which both must choose bond.")
     bond_weight: float = Field(1.0, ge=0.0, le=1.0, description="bonds: kinship of a bonded pair.")
     bond_cost: int = Field(5, ge=0, le=255, description="bonds: energy each partner pays when the bond forms.")
-
-
-class MapConfig(_Model):
-    """The layout: an ASCII map, or a random scatter of walls, converters and agents inside a wall border.
-
-    ASCII legend: '#' wall, '.' or ' ' empty, '0'-'9' an agent of that group (agents are numbered in reading
-    order), and each converter's own symbol (defaults: 'm' mine, 'c' charger, 'a' altar).
-    """
-
-    width: int = Field(32, ge=3, le=4096)
-    height: int = Field(32, ge=3, le=4096)
-    ascii: str | None = Field(None, description="Fixed map; overrides width/height (taken from the text).")
-    wall_density: float = Field(0.08, ge=0.0, lt=1.0, description="Chance that an interior cell is a wall.")
-    converter_counts: dict[str, int] = Field(
-        default_factory=lambda: {"mine": 20, "charger": 8, "altar": 6},
-        description="How many of each converter the random scatter places.",
-    )
-
-    @field_validator("ascii")
-    @classmethod
-    def _rectangular(cls, text: str | None) -> str | None:
-        if text is None:
-            return None
-        rows = ascii_rows(text)
-        if not rows:
-            raise ValueError("the ASCII map is empty")
-        widths = {len(row) for row in rows}
-        if len(widths) != 1:
-            raise ValueError(f"every row of the ASCII map must have the same width, got widths {sorted(widths)}")
-        return text
-
-
-def ascii_rows(text: str) -> list[str]:
-    """Rows of an ASCII map: lines with trailing whitespace removed, blank leading/trailing lines dropped."""
-    rows = [line.rstrip() for line in text.splitlines()]
-    while rows and not rows[0]:
-        rows.pop(0)
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
 
 
 def _default_converters() -> dict[str, ConverterConfig]:
@@ -236,6 +206,9 @@ class GameConfig(_Model):
     glyphs: int = Field(4, ge=0, le=254, description="Glyphs an agent can show on itself (actions glyph_k).")
     markers: int = Field(2, ge=0, le=254, description="Marker kinds agents can drop (actions marker_k).")
     marker_duration: int = Field(20, ge=0, le=1_000_000, description="Steps a dropped marker stays visible.")
+    goal: GoalConfig | None = Field(None, description="Terminate agents that reach it; None: agents never terminate.")
+    shuffle_recipes: bool = Field(False, description="Permute the converters' recipes among the kinds every reset "
+                                  "(what an object does must be found out in-context).")
     max_steps: int = Field(1000, ge=1, le=1_000_000_000, description="Episode length (truncation).")
     obs_height: int = Field(11, ge=1, le=63, description="Observation window height, odd.")
     obs_width: int = Field(11, ge=1, le=63, description="Observation window width, odd.")
@@ -278,6 +251,8 @@ class GameConfig(_Model):
         check("combat.stealable", self.combat.stealable)
         check("share.resource", [self.share.resource])
         check("build.cost", self.build.cost)
+        if self.goal is not None:
+            check("goal.resource", [self.goal.resource])
         for name in self.actions:
             kind, arg = parse_action(name)
             limit = {"glyph": self.glyphs, "marker": self.markers}.get(kind)
@@ -309,8 +284,20 @@ class EnvConfig(_Model):
 
     @model_validator(mode="after")
     def _map_matches_game(self) -> EnvConfig:
-        if self.map.ascii is not None:
-            agents_on_map = sum(ch.isdigit() for ch in self.map.ascii)
+        converters = list(self.game.converters)
+
+        def check_counts(map_config: MapConfig, field: str) -> None:
+            for name in map_config.converter_counts:
+                if name not in converters:
+                    raise ValueError(f"{field}.converter_counts: unknown converter {name!r}; converters are "
+                                     f"{converters}")
+            for i, part in enumerate(map_config.parts):
+                check_counts(part, f"{field}.parts[{i}]")
+
+        if self.map.generator != "ascii":  # ASCII maps carry no converter counts
+            check_counts(self.map, "map")
+        if self.map.generator == "ascii":
+            agents_on_map = self.map.fixed_agents()
             if self.game.num_agents is not None and self.game.num_agents != agents_on_map:
                 raise ValueError(
                     f"game.num_agents: {self.game.num_agents} but the ASCII map places {agents_on_map} agent(s); "
@@ -318,12 +305,15 @@ class EnvConfig(_Model):
                 )
         else:
             if self.game.num_agents is None:
-                raise ValueError("game.num_agents: required for a random map (only an ASCII map may leave it None)")
-            for name in self.map.converter_counts:
-                if name not in self.game.converters:
-                    raise ValueError(
-                        f"map.converter_counts: unknown converter {name!r}; converters are {list(self.game.converters)}"
-                    )
+                raise ValueError(f"game.num_agents: required for a {self.map.generator!r} map (only an ASCII map "
+                                 "may leave it None)")
+            if self.map.agents is not None and self.map.agents != self.game.num_agents:
+                raise ValueError(f"map.agents ({self.map.agents}) differs from game.num_agents "
+                                 f"({self.game.num_agents}); leave map.agents unset at the top level")
+            if self.map.generator == "composite" and self.map.generated_parts() == 0 and \
+                    self.map.fixed_agents() != self.game.num_agents:
+                raise ValueError(f"game.num_agents: {self.game.num_agents} but the composite's ASCII parts place "
+                                 f"{self.map.fixed_agents()} agent(s) and it has no generated part for the rest")
         return self
 
     @property
@@ -381,6 +371,7 @@ class EnvConfig(_Model):
             core_converter.outputs = per_resource(converter.outputs)
             core_converter.cooldown = converter.cooldown
             core_converter.max_uses = converter.max_uses
+            core_converter.users_required = converter.users_required
             converters.append(core_converter)
         rules.converters = converters
         def core_body(body: BodyConfig) -> _core.BodyRules:
@@ -431,17 +422,14 @@ class EnvConfig(_Model):
         rules.obs_height = game.obs_height
         rules.obs_width = game.obs_width
 
-        core_map = _core.MapRules()
-        if self.map.ascii is not None:
-            rows = ascii_rows(self.map.ascii)
-            core_map.ascii = "".join(rows)
-            core_map.height, core_map.width = len(rows), len(rows[0])
-        else:
-            core_map.width, core_map.height = self.map.width, self.map.height
+        core_map = self.map.to_rules(game.num_agents, list(game.converters))
+        if self.map.generator != "ascii":
             groups = len(game.groups)
             base, extra = divmod(game.num_agents, groups)
-            core_map.agents_per_group = [base + (1 if g < extra else 0) for g in range(groups)]
-            core_map.converter_counts = [self.map.converter_counts.get(name, 0) for name in game.converters]
-            core_map.wall_density = self.map.wall_density
+            rules.agents_per_group = [base + (1 if g < extra else 0) for g in range(groups)]
+        if game.goal is not None:
+            rules.goal_resource = index[game.goal.resource]
+            rules.goal_amount = game.goal.amount
+        rules.shuffle_recipes = game.shuffle_recipes
         rules.map = core_map
         return rules

@@ -1,0 +1,171 @@
+"""Map generator configs (mirroring cpp/map_gen.hpp): what each generator draws, its parameters, and checks.
+
+Generators run in C++ at every reset, from the world's RNG (so a map is a pure function of config and seed):
+
+=========  ==========================================================================================================
+random     wall border, interior walls with probability ``wall_density``
+ascii      a fixed map; legend: ``#`` wall, ``.``/space empty, ``0``-``9`` agent of that group, converter symbols
+rooms      ``rooms.rows`` x ``rooms.cols`` rooms, one door at a random place in every wall between neighbours
+maze       a perfect maze (every open cell reachable) with corridors ``maze.corridor_width`` wide, by recursive
+           backtracking (long winding corridors) or randomised Kruskal (many short dead ends)
+cave       cellular automaton (``cave.fill``, ``cave.steps`` smoothing passes); all open regions but the largest are
+           filled, so the cave is connected
+composite  ``parts`` (any maps) laid out left to right, ``columns`` per row, each in a slot the size of the largest
+=========  ==========================================================================================================
+
+All but ascii then place the agents and ``converter_counts`` converters on distinct free cells.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gridenv import _core
+
+GENERATORS = ("random", "ascii", "rooms", "maze", "cave", "composite")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RoomsConfig(_Model):
+    rows: int = Field(2, ge=1, le=1024, description="Rooms per column.")
+    cols: int = Field(2, ge=1, le=1024, description="Rooms per row.")
+
+
+class MazeConfig(_Model):
+    algorithm: Literal["backtracker", "kruskal"] = "backtracker"
+    corridor_width: int = Field(1, ge=1, le=64, description="Width of the corridors, in cells (walls are 1 thick).")
+
+
+class CaveConfig(_Model):
+    fill: float = Field(0.45, ge=0.0, lt=1.0, description="Initial chance that a cell is rock.")
+    steps: int = Field(4, ge=0, le=100, description="Smoothing passes of the 4-5 rule.")
+
+
+def ascii_rows(text: str) -> list[str]:
+    """Rows of an ASCII map: lines with trailing whitespace removed, blank leading/trailing lines dropped."""
+    rows = [line.rstrip() for line in text.splitlines()]
+    while rows and not rows[0]:
+        rows.pop(0)
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+class MapConfig(_Model):
+    """The layout: which generator draws the map, and its parameters (see the module docstring)."""
+
+    generator: Literal["random", "ascii", "rooms", "maze", "cave", "composite"] = "random"
+    width: int = Field(32, ge=3, le=4096, description="Map width in cells (ascii: from the text; composite: derived).")
+    height: int = Field(32, ge=3, le=4096, description="Map height in cells.")
+    ascii: str | None = Field(None, description="The fixed map of the ascii generator.")
+    agents: int | None = Field(
+        None, ge=0, le=4096, description="Agents this map places; None: the top-level map takes game.num_agents and "
+        "a composite shares what its ASCII parts leave evenly among its generated parts.")
+    converter_counts: dict[str, int] = Field(
+        default_factory=lambda: {"mine": 20, "charger": 8, "altar": 6},
+        description="How many of each converter a generated map places.",
+    )
+    wall_density: float = Field(0.08, ge=0.0, lt=1.0, description="random: chance an interior cell is a wall.")
+    rooms: RoomsConfig = Field(default_factory=RoomsConfig)
+    maze: MazeConfig = Field(default_factory=MazeConfig)
+    cave: CaveConfig = Field(default_factory=CaveConfig)
+    parts: list[MapConfig] = Field(default_factory=list, description="composite: the maps laid side by side.")
+    columns: int = Field(1, ge=1, le=4096, description="composite: parts per row.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ascii_implies_generator(cls, data):
+        if isinstance(data, dict) and data.get("ascii") is not None and "generator" not in data:
+            data = {**data, "generator": "ascii"}
+        return data
+
+    @field_validator("ascii")
+    @classmethod
+    def _rectangular(cls, text: str | None) -> str | None:
+        if text is None:
+            return None
+        rows = ascii_rows(text)
+        if not rows:
+            raise ValueError("the ASCII map is empty")
+        widths = {len(row) for row in rows}
+        if len(widths) != 1:
+            raise ValueError(f"every row of the ASCII map must have the same width, got widths {sorted(widths)}")
+        return text
+
+    @model_validator(mode="after")
+    def _generator_parameters(self) -> MapConfig:
+        if self.generator == "ascii" and self.ascii is None:
+            raise ValueError("generator 'ascii' needs the map text in `ascii`")
+        if self.generator != "ascii" and self.ascii is not None:
+            raise ValueError(f"`ascii` is set but generator is {self.generator!r}; set generator: ascii")
+        if self.generator == "composite" and not self.parts:
+            raise ValueError("generator 'composite' needs at least one map in `parts`")
+        if self.generator != "composite" and self.parts:
+            raise ValueError(f"`parts` is set but generator is {self.generator!r}; set generator: composite")
+        if self.generator == "rooms" and ((self.width - 1) // self.rooms.cols < 2 or
+                                          (self.height - 1) // self.rooms.rows < 2):
+            raise ValueError(f"rooms: {self.rooms.rows}x{self.rooms.cols} rooms do not fit in {self.width}x"
+                             f"{self.height} (each room needs a 1x1 interior and walls)")
+        if self.generator == "maze" and self.maze.corridor_width + 2 > min(self.width, self.height):
+            raise ValueError(f"maze.corridor_width: {self.maze.corridor_width} leaves no room for walls in a "
+                             f"{self.width}x{self.height} map")
+        return self
+
+    def fixed_agents(self) -> int:
+        """Agents placed by ASCII maps (their digits) anywhere in this map."""
+        if self.generator == "ascii":
+            return sum(ch.isdigit() for ch in self.ascii)
+        return sum(part.fixed_agents() for part in self.parts)
+
+    def generated_parts(self) -> int:
+        """Maps in this tree that place generated agents (not ASCII)."""
+        if self.generator == "ascii":
+            return 0
+        if self.generator == "composite":
+            return sum(part.generated_parts() for part in self.parts)
+        return 1
+
+    def to_rules(self, num_agents: int | None, converters: list[str]) -> _core.MapRules:
+        """The engine's MapRules, placing `num_agents` agents in total (None: the ASCII digits decide)."""
+        rules = _core.MapRules()
+        rules.generator = getattr(_core.MapGenerator, self.generator)
+        if self.generator == "ascii":
+            rows = ascii_rows(self.ascii)
+            rules.ascii = "".join(rows)
+            rules.height, rules.width = len(rows), len(rows[0])
+            return rules
+        rules.width, rules.height = self.width, self.height
+        if self.generator == "composite":
+            to_share = (num_agents or 0) - self.fixed_agents()
+            open_parts = [p for p in self.parts if p.generator != "ascii" and p.agents is None]
+            to_share -= sum(p.agents for p in self.parts if p.generator != "ascii" and p.agents is not None)
+            if to_share < 0 or (to_share > 0 and not open_parts):
+                raise ValueError(f"map.parts: cannot place {num_agents} agents in these parts")
+            share, extra = divmod(to_share, max(1, len(open_parts)))
+            parts = []
+            for part in self.parts:
+                if part in open_parts:
+                    index = open_parts.index(part)
+                    parts.append(part.to_rules(share + (1 if index < extra else 0), converters))
+                    open_parts[index] = None  # each part once, even if two are equal
+                else:
+                    parts.append(part.to_rules(part.agents, converters))
+            rules.parts = parts
+            rules.columns = self.columns
+            return rules
+        for name in self.converter_counts:
+            if name not in converters:
+                raise ValueError(f"map.converter_counts: unknown converter {name!r}; converters are {converters}")
+        rules.agents = self.agents if self.agents is not None else (num_agents or 0)
+        rules.converter_counts = [self.converter_counts.get(name, 0) for name in converters]
+        rules.wall_density = self.wall_density
+        rules.room_rows, rules.room_cols = self.rooms.rows, self.rooms.cols
+        rules.maze_algorithm = getattr(_core.MazeAlgorithm, self.maze.algorithm)
+        rules.corridor_width = self.maze.corridor_width
+        rules.cave_fill, rules.cave_steps = self.cave.fill, self.cave.steps
+        return rules
