@@ -10,11 +10,21 @@ from typing import Any
 from pettingzoo.utils import conversions, wrappers
 
 from gridenv import _core
-from gridenv.config import ACTION_KINDS, BodyConfig, ConverterConfig, EnvConfig, GameConfig, GroupConfig, MapConfig
-from gridenv.envs import list_envs, resolve_config
+from gridenv.config import ACTION_KINDS, BodyConfig, ConverterConfig, EnvConfig, GameConfig, GroupConfig, KinshipConfig
+from gridenv.envs import SINGLE_AGENT_ENVS, describe, list_envs, resolve_config
+from gridenv.gym_env import SingleAgentEnv, gym_id, register_gymnasium_envs
+from gridenv.map_gen import MapConfig
+from gridenv.overrides import apply_overrides
 from gridenv.parallel_env import GridParallelEnv, parallel_env
 
 __version__ = "0.1.0"
+
+register_gymnasium_envs()
+
+
+def make(name_or_config: str | EnvConfig | dict = "arena", render_mode: str | None = None, **overrides: Any):
+    """A registered environment by name: the PettingZoo ParallelEnv (same as :func:`parallel_env`)."""
+    return parallel_env(name_or_config, render_mode=render_mode, **overrides)
 
 
 def env(name_or_config: str | EnvConfig | dict = "arena", render_mode: str | None = None, **overrides: Any):
@@ -31,6 +41,13 @@ __all__ = [
     "GameConfig",
     "GridParallelEnv",
     "GroupConfig",
+    "KinshipConfig",
+    "SINGLE_AGENT_ENVS",
+    "SingleAgentEnv",
+    "apply_overrides",
+    "describe",
+    "gym_id",
+    "make",
     "MapConfig",
     "_core",
     "env",

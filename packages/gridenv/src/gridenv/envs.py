@@ -1,7 +1,20 @@
-"""Named, versioned environment configs: ``arena`` (the default) and ``arena-small``.
+"""Named, versioned environments: a registry of EnvConfig factories, plus overrides.
 
-A name resolves to an :class:`~gridenv.config.EnvConfig`; keyword overrides are applied as nested updates
-(``game={"max_steps": 100}``) and the result is validated again.
+========================  ========  ==============================================================================
+name                      agents    what
+========================  ========  ==============================================================================
+``arena-v0``              24        4 teams of 6; the full economy and social mechanics; teams share reward
+``arena-small-v0``        4         2 teams on 12x12, 200 steps: a fast smoke config with the arena's mechanics
+``navigation-v0``         1         reach the altar through a new cave every episode (terminates on the heart)
+``maze-v0``               1         reach the altar in a 15x15 procedural maze (``maze-small-v0`` 9x9,
+                                    ``maze-large-v0`` 31x31)
+``cooperation-v0``        4         an altar only works when two agents use it in the same step
+``in-context-v0``         1         four converters whose recipes are shuffled every episode: find the chain
+========================  ========  ==============================================================================
+
+``resolve_config(name, **overrides)`` accepts a name with or without its version suffix; overrides are nested
+dicts merged into the config. Dotted command-line overrides (``game.num_agents=12``) go through
+:func:`gridenv.overrides.apply_overrides`.
 """
 
 from __future__ import annotations
@@ -9,7 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gridenv.config import EnvConfig, GameConfig, GroupConfig, KinshipConfig, MapConfig
+from gridenv.config import (BodyConfig, ConverterConfig, EnvConfig, GameConfig, GoalConfig, GroupConfig,
+                            KinshipConfig)
+from gridenv.map_gen import CaveConfig, MapConfig, MazeConfig, RoomsConfig
+
+MOVES = ["noop", "move_north", "move_south", "move_west", "move_east", "use"]
+FREE_BODY = BodyConfig(initial_energy=0, energy_regen=0, action_costs={name: 0 for name in MOVES})
 
 
 def _arena() -> EnvConfig:
@@ -17,7 +35,6 @@ def _arena() -> EnvConfig:
     sharing, glyphs and markers on; teams share reward (kin weight 0.5, rows normalised)."""
     return EnvConfig(
         name="arena",
-        version=0,
         game=GameConfig(num_agents=24, groups=[GroupConfig(name=f"team_{i}") for i in range(4)], max_steps=1000),
         map=MapConfig(width=32, height=32, wall_density=0.08,
                       converter_counts={"mine": 20, "charger": 8, "altar": 6}),
@@ -29,22 +46,100 @@ def _arena_small() -> EnvConfig:
     """A fast smoke config: 4 agents in 2 teams on a 12x12 map, 200 steps."""
     return EnvConfig(
         name="arena-small",
-        version=0,
         game=GameConfig(num_agents=4, groups=[GroupConfig(name=f"team_{i}") for i in range(2)], max_steps=200),
         map=MapConfig(width=12, height=12, wall_density=0.05, converter_counts={"mine": 4, "charger": 2, "altar": 2}),
         kinship=KinshipConfig(scheme="teams", kin_weight=0.5),
     )
 
 
+def _reach_the_altar(name: str, map_config: MapConfig, max_steps: int) -> EnvConfig:
+    """One agent, free moves, an altar that gives a heart for nothing; the episode ends on the heart."""
+    return EnvConfig(
+        name=name,
+        game=GameConfig(
+            num_agents=1, groups=[GroupConfig(name="walker", body=FREE_BODY)], actions=MOVES, max_steps=max_steps,
+            converters={"altar": ConverterConfig(symbol="a", outputs={"heart": 1})}, goal=GoalConfig(resource="heart"),
+            glyphs=0, markers=0,
+        ),
+        map=map_config,
+    )
+
+
+def _navigation() -> EnvConfig:
+    """Single agent: walk to the altar and use it, through a new 20x20 cave every episode; 200 steps."""
+    return _reach_the_altar("navigation", MapConfig(generator="cave", width=20, height=20,
+                                                     cave=CaveConfig(fill=0.42, steps=4),
+                                                     converter_counts={"altar": 1}), max_steps=200)
+
+
+def _maze(size: int, max_steps: int, name: str) -> Callable[[], EnvConfig]:
+    def factory() -> EnvConfig:
+        return _reach_the_altar(name, MapConfig(generator="maze", width=size, height=size,
+                                                maze=MazeConfig(algorithm="backtracker"),
+                                                converter_counts={"altar": 1}), max_steps=max_steps)
+    factory.__doc__ = f"Single agent: reach the altar in a new {size}x{size} maze every episode; {max_steps} steps."
+    return factory
+
+
+def _cooperation() -> EnvConfig:
+    """4 agents in a 2x2-room house; altars pay a heart to each of two agents only when both use one in the same
+    step (10 energy each). Selfish reward: cooperation has to pay for itself."""
+    return EnvConfig(
+        name="cooperation",
+        game=GameConfig(
+            num_agents=4, groups=[GroupConfig(name="agents", body=BodyConfig(initial_energy=50, energy_regen=1))],
+            actions=[*MOVES, "glyph_0", "glyph_1"], glyphs=2, markers=0, max_steps=300,
+            converters={"altar": ConverterConfig(symbol="a", inputs={"energy": 10}, outputs={"heart": 1},
+                                                 cooldown=5, users_required=2)},
+        ),
+        map=MapConfig(generator="rooms", width=13, height=13, rooms=RoomsConfig(rows=2, cols=2),
+                      converter_counts={"altar": 3}),
+        kinship=KinshipConfig(scheme="selfish"),
+    )
+
+
+def _in_context() -> EnvConfig:
+    """Single agent, four converter kinds whose recipes (mine, charger, altar, and a decoy that burns diamonds) are
+    shuffled among the kinds every episode: the chain diamond -> energy -> heart must be discovered in-context."""
+    converters = {
+        "red": ConverterConfig(symbol="r", outputs={"diamond": 1}, cooldown=3),
+        "green": ConverterConfig(symbol="g", inputs={"diamond": 1}, outputs={"energy": 25}),
+        "blue": ConverterConfig(symbol="b", inputs={"energy": 50}, outputs={"heart": 1}, cooldown=3),
+        "yellow": ConverterConfig(symbol="y", inputs={"diamond": 1}),
+    }
+    return EnvConfig(
+        name="in-context",
+        game=GameConfig(num_agents=1, groups=[GroupConfig(name="learner", body=BodyConfig(initial_energy=0))],
+                        actions=MOVES, converters=converters, shuffle_recipes=True, glyphs=0, markers=0,
+                        max_steps=300),
+        map=MapConfig(generator="rooms", width=13, height=13, rooms=RoomsConfig(rows=2, cols=2),
+                      converter_counts={name: 1 for name in converters}),
+    )
+
+
 REGISTRY: dict[str, Callable[[], EnvConfig]] = {
     "arena": _arena,
     "arena-small": _arena_small,
+    "navigation": _navigation,
+    "maze": _maze(15, 300, "maze"),
+    "maze-small": _maze(9, 100, "maze-small"),
+    "maze-large": _maze(31, 1000, "maze-large"),
+    "cooperation": _cooperation,
+    "in-context": _in_context,
 }
+
+SINGLE_AGENT_ENVS = ("navigation", "maze", "maze-small", "maze-large", "in-context")
+"""Registered names with one agent: also available through Gymnasium (gridenv.gym_env)."""
 
 
 def list_envs() -> list[str]:
     """Names of the registered environments."""
     return sorted(REGISTRY)
+
+
+def describe(name: str) -> str:
+    """One-paragraph description of a registered environment."""
+    return " ".join((REGISTRY[name].__doc__ or "").split())
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -64,14 +159,14 @@ def resolve_config(name_or_config: str | EnvConfig | dict[str, Any] = "arena", *
     elif isinstance(name_or_config, dict):
         config = EnvConfig.model_validate(name_or_config)
     elif isinstance(name_or_config, str):
-        name = name_or_config
-        base, _, version = name.rpartition("-v")
-        if base in REGISTRY and version.isdigit():
-            name = base
+        name, version = name_or_config, None
+        base, _, suffix = name_or_config.rpartition("-v")
+        if base in REGISTRY and suffix.isdigit():
+            name, version = base, int(suffix)
         if name not in REGISTRY:
             raise ValueError(f"unknown environment {name_or_config!r}; registered: {', '.join(list_envs())}")
         config = REGISTRY[name]()
-        if base == name and int(version) != config.version:
+        if version is not None and version != config.version:
             raise ValueError(f"{name_or_config!r}: version {version} does not exist; current is {config.full_name}")
     else:
         raise TypeError(f"name_or_config: expected a name, EnvConfig or dict, got {type(name_or_config).__name__}")

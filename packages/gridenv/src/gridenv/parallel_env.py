@@ -33,8 +33,9 @@ Rewards
     ``infos[agent]["raw_reward"]`` every step.
 
 Termination
-    Agents never terminate in the base game; all agents are truncated when ``game.max_steps`` steps have run.
-    Per-episode stats arrive in ``infos[agent]["episode"]`` on that last step.
+    With ``game.goal`` set, an agent terminates (and leaves the grid) once it holds the goal amount of a resource;
+    otherwise agents never terminate. All remaining agents are truncated when ``game.max_steps`` steps have run.
+    Each agent's episode stats arrive in ``infos[agent]["episode"]`` on the step it leaves.
 
 Arguments
     ``parallel_env(name_or_config="arena", render_mode=None, **overrides)``: a registered name, an EnvConfig or a
@@ -141,18 +142,21 @@ class GridParallelEnv(ParallelEnv):
         truncations = self._truncations.tolist()
         self._episode_returns += self._rewards
         raw_rewards = self.world.raw_rewards
-        infos: dict[str, dict] = {agent: {"raw_reward": raw_rewards[i]} for i, agent in enumerate(agents)}
-        if self.world.episode_over:
-            for agent, stats in zip(agents, self.episode_stats()):
-                infos[agent]["episode"] = stats
+        index = self._agent_index
+        infos: dict[str, dict] = {agent: {"raw_reward": raw_rewards[index[agent]]} for agent in agents}
+        finished = [agent for agent in agents if terminals[index[agent]] or truncations[index[agent]]]
+        if finished:  # each agent's stats arrive on the step it leaves the episode
+            stats = self.episode_stats()
+            for agent in finished:
+                infos[agent]["episode"] = stats[index[agent]]
         result = (
-            {agent: observations[i] for i, agent in enumerate(agents)},
-            {agent: rewards[i] for i, agent in enumerate(agents)},
-            {agent: terminals[i] for i, agent in enumerate(agents)},
-            {agent: truncations[i] for i, agent in enumerate(agents)},
+            {agent: observations[self._agent_index[agent]] for agent in agents},
+            {agent: rewards[self._agent_index[agent]] for agent in agents},
+            {agent: terminals[self._agent_index[agent]] for agent in agents},
+            {agent: truncations[self._agent_index[agent]] for agent in agents},
             infos,
         )
-        self.agents = [agent for i, agent in enumerate(agents) if not (terminals[i] or truncations[i])]
+        self.agents = [agent for agent in agents if agent not in finished]
         return result
 
     def _write_actions(self, actions: dict[str, Any]) -> None:

@@ -57,3 +57,26 @@ def rgb_array(env: GridParallelEnv) -> np.ndarray:
         facing = {0: tile[:edge, :], 1: tile[-edge:, :], 2: tile[:, :edge], 3: tile[:, -edge:]}[orientation]
         facing[...] = 0
     return image
+
+
+def write_png(path, image: np.ndarray) -> None:
+    """Write an (H, W, 3) uint8 image as a PNG, atomically. Plain zlib: a PNG writer is all gridenv needs of an
+    imaging library, so it takes no dependency for it."""
+    import struct
+    import zlib
+    from pathlib import Path
+
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image: expected (H, W, 3) uint8, got {image.shape} {image.dtype}")
+    height, width, _ = image.shape
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), image.reshape(height, width * 3)], axis=1)
+    payload = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+               + chunk(b"IDAT", zlib.compress(rows.tobytes(), 9)) + chunk(b"IEND", b""))
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(payload)
+    tmp.replace(path)

@@ -1,0 +1,5 @@
+import sys
+
+from gridenv.cli import main
+
+sys.exit(main())
