@@ -109,7 +109,7 @@ def _in_context() -> EnvConfig:
     }
     return EnvConfig(
         name="in-context",
-        game=GameConfig(num_agents=1, groups=[GroupConfig(name="learner", body=BodyConfig(initial_energy=0))],
+        game=GameConfig(num_agents=1, groups=[GroupConfig(name="learner", body=BodyConfig(initial_energy=10))],
                         actions=MOVES, converters=converters, shuffle_recipes=True, glyphs=0, markers=0,
                         max_steps=300),
         map=MapConfig(generator="rooms", width=13, height=13, rooms=RoomsConfig(rows=2, cols=2),

@@ -1,0 +1,207 @@
+"""Map generators: determinism, solvability and connectivity, ASCII round trip, composite placement, bad input."""
+
+from collections import deque
+
+import numpy as np
+import pytest
+
+import gridenv
+
+GENERATED = {
+    "random": {"generator": "random", "width": 20, "height": 16, "wall_density": 0.2},
+    "rooms": {"generator": "rooms", "width": 21, "height": 15, "rooms": {"rows": 2, "cols": 3}},
+    "maze-backtracker": {"generator": "maze", "width": 21, "height": 15, "maze": {"algorithm": "backtracker"}},
+    "maze-kruskal": {"generator": "maze", "width": 21, "height": 15, "maze": {"algorithm": "kruskal"}},
+    "maze-wide": {"generator": "maze", "width": 22, "height": 16, "maze": {"corridor_width": 2}},
+    "cave": {"generator": "cave", "width": 24, "height": 18, "cave": {"fill": 0.45, "steps": 4}},
+}
+COUNTS = {"mine": 3, "charger": 2, "altar": 2}
+
+
+def env_for(map_config, num_agents=4, **game):
+    config = {"game": {"num_agents": num_agents, "groups": [{"name": "a"}, {"name": "b"}], **game},
+              "map": {**map_config, "converter_counts": map_config.get("converter_counts", COUNTS)}}
+    return gridenv.parallel_env(config)
+
+
+def tiles_after_reset(env, seed):
+    env.reset(seed=seed)
+    return env.state()
+
+
+def open_components(tiles):
+    """Sizes of the 4-connected regions of non-wall cells (agents and converters count as open)."""
+    open_cells = tiles != 1
+    seen = np.zeros_like(open_cells)
+    sizes = []
+    for start in zip(*np.nonzero(open_cells)):
+        if seen[start]:
+            continue
+        seen[start] = True
+        queue, size = deque([start]), 0
+        while queue:
+            r, c = queue.popleft()
+            size += 1
+            for nr, nc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+                if 0 <= nr < tiles.shape[0] and 0 <= nc < tiles.shape[1] and open_cells[nr, nc] and not seen[nr, nc]:
+                    seen[nr, nc] = True
+                    queue.append((nr, nc))
+        sizes.append(size)
+    return sizes
+
+
+@pytest.mark.parametrize("name", GENERATED)
+def test_generators_are_deterministic_per_seed(name):
+    env = env_for(GENERATED[name])
+    first, second = tiles_after_reset(env, 5), tiles_after_reset(env, 6)
+    again = tiles_after_reset(env_for(GENERATED[name]), 5)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, second)
+    assert (first == 2).sum() == 4  # every agent placed
+    assert sorted(np.unique(first[first >= 3]).tolist()) == [3, 4, 5]
+    assert [(first == 3 + k).sum() for k in range(3)] == [3, 2, 2]
+    height, width = first.shape
+    assert (height, width) == (GENERATED[name]["height"], GENERATED[name]["width"])
+    border = np.concatenate([first[0], first[-1], first[:, 0], first[:, -1]])
+    assert (border == 1).all()
+
+
+@pytest.mark.parametrize("name", ["maze-backtracker", "maze-kruskal", "maze-wide", "cave", "rooms"])
+def test_mazes_caves_and_rooms_are_connected(name):
+    env = env_for(GENERATED[name])
+    for seed in range(20):
+        sizes = open_components(tiles_after_reset(env, seed))
+        assert len(sizes) == 1, (seed, sizes)  # every agent reaches every converter
+
+
+def test_perfect_mazes_have_exactly_one_path_between_cells():
+    # A perfect maze on a cell grid is a spanning tree: open cells - 1 == open adjacencies.
+    for algorithm in ("backtracker", "kruskal"):
+        env = env_for({"generator": "maze", "width": 21, "height": 15, "maze": {"algorithm": algorithm}})
+        tiles = tiles_after_reset(env, 3)
+        open_cells = tiles != 1
+        edges = (open_cells[1:, :] & open_cells[:-1, :]).sum() + (open_cells[:, 1:] & open_cells[:, :-1]).sum()
+        assert edges == open_cells.sum() - 1, algorithm
+        assert open_cells.sum() == 10 * 7 + (10 * 7 - 1)  # 70 cells and the 69 openings of a spanning tree
+
+
+def test_backtracker_and_kruskal_mazes_differ_in_shape():
+    def dead_ends(algorithm):
+        env = env_for({"generator": "maze", "width": 41, "height": 41, "maze": {"algorithm": algorithm},
+                       "converter_counts": {}})
+        total = 0
+        for seed in range(5):
+            open_cells = tiles_after_reset(env, seed) != 1
+            padded = np.pad(open_cells, 1)
+            neighbours = padded[:-2, 1:-1].astype(int) + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+            total += int((open_cells & (neighbours == 1)).sum())
+        return total
+
+    assert dead_ends("kruskal") > 1.5 * dead_ends("backtracker")  # Kruskal: many short dead ends
+
+
+def test_ascii_maps_round_trip_through_render():
+    env = gridenv.parallel_env("arena-small", render_mode="ansi")
+    env.reset(seed=4)
+    text = env.render()
+    again = gridenv.parallel_env({"game": {"num_agents": None, "groups": [{"name": "a"}, {"name": "b"}]},
+                                  "map": {"ascii": text}}, render_mode="ansi")
+    again.reset(seed=0)
+    assert again.render() == text
+    np.testing.assert_array_equal(again.state(), env.state())
+
+
+def test_composite_places_parts_side_by_side_and_shares_the_agents():
+    room = {"generator": "rooms", "width": 9, "height": 9, "converter_counts": {"altar": 1}}
+    fixed = {"ascii": "#####\n#0.a#\n#####"}
+    env = gridenv.parallel_env({
+        "game": {"num_agents": 7, "groups": [{"name": "a"}]},
+        "map": {"generator": "composite", "columns": 2, "parts": [room, room, fixed, room]},
+    }, render_mode="ansi")
+    env.reset(seed=1)
+    tiles = env.state()
+    assert tiles.shape == (18, 18)  # 2 x 2 slots of 9 x 9
+    slots = {(i, j): tiles[9 * i:9 * i + 9, 9 * j:9 * j + 9] for i in range(2) for j in range(2)}
+    assert [(slots[key] == 2).sum() for key in sorted(slots)] == [2, 2, 1, 2]  # 6 shared by 3 rooms + 1 fixed
+    assert (slots[(1, 0)][3:, :] == 1).all() and (slots[(1, 0)][:, 5:] == 1).all()  # the small part's slot pads
+    assert env.render().splitlines()[10][:5] == "#0.a#"
+
+
+GENERATOR_ERRORS = [
+    ({"generator": "maze", "width": 4, "height": 4, "maze": {"corridor_width": 3}}, r"maze\.corridor_width: 3"),
+    ({"generator": "rooms", "width": 7, "height": 7, "rooms": {"rows": 4, "cols": 4}}, r"4x4 rooms do not fit"),
+    ({"generator": "cave", "cave": {"fill": 1.0}}, r"cave\.fill\n  Input should be less than 1"),
+    ({"generator": "maze", "maze": {"algorithm": "prim"}}, r"Input should be 'backtracker' or 'kruskal'"),
+    ({"generator": "composite"}, r"generator 'composite' needs at least one map in `parts`"),
+    ({"generator": "random", "ascii": "#0#"}, r"`ascii` is set but generator is 'random'"),
+    ({"generator": "ascii"}, r"generator 'ascii' needs the map text"),
+    ({"generator": "hexagons"}, r"Input should be 'random', 'ascii', 'rooms', 'maze', 'cave' or 'composite'"),
+    ({"generator": "random", "converter_counts": {"forge": 1}}, r"map\.converter_counts: unknown converter 'forge'"),
+]
+
+
+@pytest.mark.parametrize("map_config, message", GENERATOR_ERRORS)
+def test_each_class_of_bad_generator_input_gets_a_clear_error(map_config, message):
+    with pytest.raises(ValueError, match=message):
+        gridenv.parallel_env({"game": {"num_agents": 1}, "map": map_config})
+
+
+def test_objects_that_do_not_fit_are_reported_at_reset():
+    env = env_for({"generator": "maze", "width": 7, "height": 7, "converter_counts": {"altar": 40}}, num_agents=4)
+    with pytest.raises(ValueError, match=r"map: 4 agents and 40 converters do not fit in the 17 free cells of this "
+                                         r"7x7 map"):
+        env.reset(seed=0)
+
+
+def test_navigation_terminates_when_the_agent_reaches_the_altar():
+    env = gridenv.parallel_env({"name": "nav", "game": {
+        "num_agents": None, "groups": [{"name": "w", "body": {"initial_energy": 0,
+                                                               "action_costs": {"move_east": 0, "use": 0}}}],
+        "actions": ["noop", "move_east", "use"], "converters": {"altar": {"symbol": "a", "outputs": {"heart": 1}}},
+        "goal": {"resource": "heart", "amount": 1}, "glyphs": 0, "markers": 0},
+        "map": {"ascii": "#####\n#0.a#\n#####"}})
+    env.reset(seed=0)
+    _, rewards, terminations, truncations, infos = env.step({"agent_0": 1})
+    assert terminations == {"agent_0": False}
+    _, rewards, terminations, truncations, infos = env.step({"agent_0": 1})  # faces the altar
+    _, rewards, terminations, truncations, infos = env.step({"agent_0": 2})  # use: a heart, the goal
+    assert rewards == {"agent_0": 1.0} and terminations == {"agent_0": True} and truncations == {"agent_0": False}
+    assert infos["agent_0"]["episode"]["heart.gained"] == 1
+    assert env.agents == [] and env.world.episode_over
+    assert env.state()[1, 2] == 0  # a finished agent leaves the grid
+
+
+def test_cooperation_altar_pays_only_two_agents_together():
+    converters = {"altar": {"symbol": "a", "inputs": {"energy": 10}, "outputs": {"heart": 1}, "users_required": 2}}
+    game = {"num_agents": None, "groups": [{"name": "g", "body": {"initial_energy": 50, "energy_regen": 0}}],
+            "converters": converters, "glyphs": 0, "markers": 0,
+            "actions": ["noop", "move_north", "move_south", "move_west", "move_east", "use"]}
+    env = gridenv.parallel_env({"game": game, "map": {"ascii": "#####\n#0a0#\n#####"}})
+    env.reset(seed=0)
+    env.step({"agent_0": 4, "agent_1": 3})  # both face the altar: 49 each
+    _, rewards, *_ = env.step({"agent_0": 5, "agent_1": 0})  # one alone: nothing (it waits for a partner)
+    assert rewards == {"agent_0": 0.0, "agent_1": 0.0}
+    assert env.world.inventories()[0][0] == 48
+    _, rewards, *_ = env.step({"agent_0": 5, "agent_1": 5})  # together: each pays 10, each gets a heart
+    assert rewards == {"agent_0": 1.0, "agent_1": 1.0}
+    # agent 0 paid 3 uses (1 each), agent 1 one, plus the moves; each paid the altar's 10 once
+    assert [inv[:3] for inv in env.world.inventories()] == [[50 - 1 - 2 - 10, 0, 1], [50 - 1 - 1 - 10, 0, 1]]
+
+
+def test_in_context_recipes_are_shuffled_per_episode_and_obeyed():
+    env = gridenv.parallel_env("in-context")
+    recipes = set()
+    for seed in range(8):
+        env.reset(seed=seed)
+        recipes.add(tuple(env.world.recipe_of_kind))
+    assert len(recipes) > 3 and all(sorted(r) == [0, 1, 2, 3] for r in recipes)
+    # On a fixed map, the kind that follows the "red" recipe (a diamond for nothing) is the one that pays out.
+    config = gridenv.resolve_config("in-context", map={"generator": "ascii", "ascii": "######\n#r0g.#\n#b.y.#\n######"})
+    for seed in range(6):
+        env = gridenv.parallel_env(config)
+        env.reset(seed=seed)
+        recipe_of_kind = env.world.recipe_of_kind
+        env.step({"agent_0": env.action_names.index("move_west")})  # face 'r' (kind 0)
+        env.step({"agent_0": env.action_names.index("use")})
+        diamonds = env.world.inventories()[0][1]
+        assert diamonds == (1 if recipe_of_kind[0] == 0 else 0)
