@@ -205,3 +205,22 @@ def test_in_context_recipes_are_shuffled_per_episode_and_obeyed():
         env.step({"agent_0": env.action_names.index("use")})
         diamonds = env.world.inventories()[0][1]
         assert diamonds == (1 if recipe_of_kind[0] == 0 else 0)
+
+
+def test_ascii_maps_load_from_a_file_and_save_inline(tmp_path):
+    (tmp_path / "level.txt").write_text("#####\n#0.a#\n#####\n")
+    config = gridenv.resolve_config({"game": {"num_agents": None}, "map": {"ascii_file": str(tmp_path / "level.txt")}})
+    assert config.map.generator == "ascii" and config.map.fixed_agents() == 1
+    config.save(tmp_path / "config.yaml")
+    assert gridenv.EnvConfig.load(tmp_path / "config.yaml") == config
+    with pytest.raises(ValueError, match=r"ascii_file: cannot read '.*missing.txt': No such file"):
+        gridenv.resolve_config({"game": {"num_agents": None}, "map": {"ascii_file": str(tmp_path / "missing.txt")}})
+
+
+def test_composite_configs_round_trip(tmp_path):
+    config = gridenv.resolve_config("arena-small", map={"generator": "composite", "columns": 2, "parts": [
+        {"generator": "maze", "width": 9, "height": 9, "maze": {"algorithm": "kruskal"}},
+        {"generator": "cave", "width": 12, "height": 10}]})
+    for suffix in (".yaml", ".json"):
+        config.save(tmp_path / f"c{suffix}")
+        assert gridenv.EnvConfig.load(tmp_path / f"c{suffix}") == config

@@ -4,7 +4,8 @@ Generators run in C++ at every reset, from the world's RNG (so a map is a pure f
 
 =========  ==========================================================================================================
 random     wall border, interior walls with probability ``wall_density``
-ascii      a fixed map; legend: ``#`` wall, ``.``/space empty, ``0``-``9`` agent of that group, converter symbols
+ascii      a fixed map (``ascii``: the text, or ``ascii_file``: a path read when the config loads); legend: ``#`` wall,
+           ``.``/space empty, ``0``-``9`` agent of that group, converter symbols
 rooms      ``rooms.rows`` x ``rooms.cols`` rooms, one door at a random place in every wall between neighbours
 maze       a perfect maze (every open cell reachable) with corridors ``maze.corridor_width`` wide, by recursive
            backtracking (long winding corridors) or randomised Kruskal (many short dead ends)
@@ -18,6 +19,7 @@ All but ascii then place the agents and ``converter_counts`` converters on disti
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -80,6 +82,16 @@ class MapConfig(_Model):
     @model_validator(mode="before")
     @classmethod
     def _ascii_implies_generator(cls, data):
+        if isinstance(data, dict) and data.get("ascii_file") is not None:
+            # A map file is read once, here: the config then holds the text, so it saves and reloads losslessly.
+            data = dict(data)
+            path = Path(data.pop("ascii_file")).expanduser()
+            if data.get("ascii") is not None:
+                raise ValueError("give either `ascii` (the text) or `ascii_file` (a path), not both")
+            try:
+                data["ascii"] = path.read_text()
+            except OSError as error:
+                raise ValueError(f"ascii_file: cannot read {str(path)!r}: {error.strerror}") from None
         if isinstance(data, dict) and data.get("ascii") is not None and "generator" not in data:
             data = {**data, "generator": "ascii"}
         return data
