@@ -1,6 +1,7 @@
 // gridenv._core: translates between Python and the engine; no game logic lives here.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 #include <nanobind/stl/pair.h>
@@ -11,6 +12,7 @@
 #include "actions.hpp"
 #include "observations.hpp"
 #include "rules.hpp"
+#include "vec_world.hpp"
 #include "world.hpp"
 
 namespace nb = nanobind;
@@ -209,8 +211,18 @@ NB_MODULE(_core, m) {
           nb::keep_alive<1, 5>(), nb::keep_alive<1, 6>(),
           "Bind caller-owned buffers: observations uint8 (agents, C, H, W), actions int32 (agents,), rewards "
           "float32 (agents,), terminals and truncations bool (agents,). All C-contiguous, exact dtypes.")
-      .def("reset", &World::reset, nb::arg("seed"), nb::call_guard<nb::gil_scoped_release>())
+      .def("reset", [](World& w, uint64_t seed) { w.reset(seed); }, nb::arg("seed"),
+           nb::call_guard<nb::gil_scoped_release>())
+      .def("reset_next", [](World& w) { w.reset_next(); }, nb::call_guard<nb::gil_scoped_release>(),
+           "Reset with a seed drawn from the world's own RNG.")
       .def("step", &World::step, nb::call_guard<nb::gil_scoped_release>())
+      .def("fill_action_mask",
+           [](const World& w, CpuArray<uint8_t> out) {
+             require_shape("action_mask", out.ndim(), out.shape_ptr(),
+                           {static_cast<size_t>(w.num_agents()), static_cast<size_t>(w.num_actions())});
+             w.fill_action_mask(out.data());
+           },
+           nb::arg("out").noconvert())
       .def_prop_ro("num_agents", &World::num_agents)
       .def_prop_ro("num_actions", &World::num_actions)
       .def_prop_ro("num_channels", &World::num_channels)
@@ -299,4 +311,58 @@ NB_MODULE(_core, m) {
                        static_cast<size_t>(rules.obs_width)});
         w.fill_observation_high(out.data());
       }, nb::arg("out").noconvert());
+
+  nb::class_<VecWorld>(m, "VecWorld")
+      .def(nb::init<const GameRules&, int32_t, int32_t>(), nb::arg("rules"), nb::arg("num_envs"),
+           nb::arg("num_threads"))
+      .def(
+          "bind_buffers",
+          [](VecWorld& vec, CpuArray<uint8_t> observations, CpuArray<int32_t> actions, CpuArray<float> rewards,
+             CpuArray<bool> terminals, CpuArray<bool> truncations, CpuArray<uint8_t> final_observations,
+             CpuArray<bool> episode_done, CpuArray<float> episode_stats, std::optional<CpuArray<uint8_t>> action_mask) {
+            const World& first = vec.world(0);
+            const auto& rules = first.rules();
+            const size_t n = static_cast<size_t>(vec.num_worlds()) * vec.agents_per_world();
+            const std::initializer_list<size_t> obs_shape = {n, static_cast<size_t>(first.num_channels()),
+                                                             static_cast<size_t>(rules.obs_height),
+                                                             static_cast<size_t>(rules.obs_width)};
+            require_shape("observations", observations.ndim(), observations.shape_ptr(), obs_shape);
+            require_shape("final_observations", final_observations.ndim(), final_observations.shape_ptr(),
+                          obs_shape);
+            require_shape("actions", actions.ndim(), actions.shape_ptr(), {n});
+            require_shape("rewards", rewards.ndim(), rewards.shape_ptr(), {n});
+            require_shape("terminals", terminals.ndim(), terminals.shape_ptr(), {n});
+            require_shape("truncations", truncations.ndim(), truncations.shape_ptr(), {n});
+            require_shape("episode_done", episode_done.ndim(), episode_done.shape_ptr(),
+                          {static_cast<size_t>(vec.num_worlds())});
+            require_shape("episode_stats", episode_stats.ndim(), episode_stats.shape_ptr(),
+                          {n, first.stat_names().size()});
+            uint8_t* mask = nullptr;
+            if (action_mask) {
+              require_shape("action_mask", action_mask->ndim(), action_mask->shape_ptr(),
+                            {n, static_cast<size_t>(first.num_actions())});
+              mask = action_mask->data();
+            }
+            vec.bind_buffers(observations.data(), actions.data(), rewards.data(), terminals.data(),
+                             truncations.data(), final_observations.data(), episode_done.data(), episode_stats.data(),
+                             mask);
+          },
+          nb::arg("observations").noconvert(), nb::arg("actions").noconvert(), nb::arg("rewards").noconvert(),
+          nb::arg("terminals").noconvert(), nb::arg("truncations").noconvert(),
+          nb::arg("final_observations").noconvert(), nb::arg("episode_done").noconvert(),
+          nb::arg("episode_stats").noconvert(), nb::arg("action_mask").noconvert() = nb::none(),
+          nb::keep_alive<1, 2>(), nb::keep_alive<1, 3>(), nb::keep_alive<1, 4>(), nb::keep_alive<1, 5>(),
+          nb::keep_alive<1, 6>(), nb::keep_alive<1, 7>(), nb::keep_alive<1, 8>(), nb::keep_alive<1, 9>(),
+          nb::keep_alive<1, 10>(), "Bind caller-owned buffers (see cpp/vec_world.hpp for shapes and dtypes).")
+      .def("reset", &VecWorld::reset, nb::arg("seeds"), nb::call_guard<nb::gil_scoped_release>())
+      .def("send", &VecWorld::send, nb::call_guard<nb::gil_scoped_release>())
+      .def("recv", &VecWorld::recv, nb::call_guard<nb::gil_scoped_release>())
+      .def("step", &VecWorld::step, nb::call_guard<nb::gil_scoped_release>())
+      .def_prop_ro("num_envs", &VecWorld::num_worlds)
+      .def_prop_ro("num_threads", &VecWorld::num_threads)
+      .def_prop_ro("agents_per_env", &VecWorld::agents_per_world)
+      .def_prop_ro("memory_bytes", &VecWorld::memory_bytes)
+      .def("stat_names", [](const VecWorld& v) { return v.world(0).stat_names(); })
+      .def("recipe_of_kind", [](const VecWorld& v, int32_t w) { return v.world(w).recipe_of_kind(); })
+      .def("step_count", [](const VecWorld& v, int32_t w) { return v.world(w).step_count(); });
 }

@@ -100,7 +100,7 @@ void World::bind_buffers(uint8_t* observations, const int32_t* actions, float* r
   truncations_ = truncations;
 }
 
-void World::reset(uint64_t seed) {
+void World::reset(uint64_t seed, bool clear_step_outputs) {
   if (observations_ == nullptr) throw std::logic_error("World.reset: bind_buffers must be called first");
   rng_.reseed(seed);
   if (rules_.map.generator != MapGenerator::kAscii) generate_map(rules_, rng_, layout_);
@@ -114,10 +114,12 @@ void World::reset(uint64_t seed) {
   num_terminated_ = 0;
   std::fill(stats_.begin(), stats_.end(), 0.0);
   for (int32_t a = 0; a < num_agents_; ++a) {
-    rewards_[a] = 0.0f;
+    if (clear_step_outputs) {
+      rewards_[a] = 0.0f;
+      terminals_[a] = false;
+      truncations_[a] = false;
+    }
     raw_rewards_[a] = 0.0f;
-    terminals_[a] = false;
-    truncations_[a] = false;
     order_[a] = a;
   }
   write_observations();
@@ -161,15 +163,33 @@ void World::build_from_layout() {
   }
 }
 
-void World::step() {
-  if (observations_ == nullptr) throw std::logic_error("World.step: bind_buffers must be called first");
-  if (episode_over()) throw std::logic_error("World.step: the episode is over (max_steps reached); call reset()");
+void World::check_actions() const {
   const int32_t num_actions_total = num_actions();
   for (int32_t a = 0; a < num_agents_; ++a) {
     if (actions_[a] < 0 || actions_[a] >= num_actions_total)
       throw std::invalid_argument("actions[" + std::to_string(a) + "]: must be in [0, " +
                                   std::to_string(num_actions_total - 1) + "], got " + std::to_string(actions_[a]));
   }
+}
+
+void World::fill_action_mask(uint8_t* out) const {
+  const int32_t num_actions_total = num_actions(), num_res = num_resources();
+  for (int32_t a = 0; a < num_agents_; ++a) {
+    const Agent& agent = agents_[a];
+    const bool can_act = !agent.terminated && step_ >= agent.frozen_until;
+    const int32_t energy = inventory_[static_cast<size_t>(a) * num_res];
+    const BodyRules& body = rules_.bodies[agent.body];
+    for (int32_t i = 0; i < num_actions_total; ++i) {
+      const int32_t cost = body.action_costs[static_cast<int32_t>(rules_.actions[i].kind)];
+      out[static_cast<size_t>(a) * num_actions_total + i] = can_act && energy >= cost ? 1 : 0;
+    }
+  }
+}
+
+void World::step() {
+  if (observations_ == nullptr) throw std::logic_error("World.step: bind_buffers must be called first");
+  if (episode_over()) throw std::logic_error("World.step: the episode is over (max_steps reached); call reset()");
+  check_actions();
   std::fill(raw_rewards_.begin(), raw_rewards_.end(), 0.0f);
 
   rng_.shuffle(order_.data(), static_cast<uint32_t>(num_agents_));
@@ -182,7 +202,6 @@ void World::step() {
           inventory_[static_cast<size_t>(a) * num_resources() + rules_.goal_resource] < rules_.goal_amount)
         continue;
       agent.terminated = true;
-      terminals_[a] = true;
       grid_.set(agent.row, agent.col, kEmptyCell);
       ++num_terminated_;
     }
@@ -200,7 +219,10 @@ void World::step() {
   ++step_;
   grid_.expire_markers(step_);
   const bool time_up = step_ >= rules_.max_steps;
-  for (int32_t a = 0; a < num_agents_; ++a) truncations_[a] = time_up && !agents_[a].terminated;
+  for (int32_t a = 0; a < num_agents_; ++a) {
+    terminals_[a] = agents_[a].terminated;
+    truncations_[a] = time_up && !agents_[a].terminated;
+  }
   write_observations();
 }
 

@@ -33,8 +33,17 @@ class World {
 
   void bind_buffers(uint8_t* observations, const int32_t* actions, float* rewards, bool* terminals,
                     bool* truncations);
-  void reset(uint64_t seed);
+  // clear_step_outputs = false keeps rewards, terminals and truncations of the step that ended the episode (a
+  // vector env's same-step auto-reset).
+  void reset(uint64_t seed, bool clear_step_outputs = true);
+  // Reset with a seed drawn from this world's own RNG: the episode after a seeded one is still determined by it.
+  void reset_next(bool clear_step_outputs = true) { reset(rng_.next(), clear_step_outputs); }
+  // Validates every action; throws std::invalid_argument naming the first bad one. step() calls it.
+  void check_actions() const;
   void step();
+  // 1 where the action can take effect now (the agent can pay its cost, is not frozen, has not terminated), else 0.
+  // out: [agents * num_actions] uint8.
+  void fill_action_mask(uint8_t* out) const;
 
   const GameRules& rules() const { return rules_; }
   int32_t num_agents() const { return num_agents_; }

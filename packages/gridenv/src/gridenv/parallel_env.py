@@ -52,7 +52,6 @@ from typing import Any
 import gymnasium
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from gridenv import _core, render
@@ -60,6 +59,13 @@ from gridenv.config import EnvConfig
 from gridenv.envs import resolve_config
 
 RENDER_MODES = ("rgb_array", "ansi")
+
+
+def world_seed(seed: int) -> int:
+    """The engine seed of an episode reset with `seed` (SeedSequence-hashed, so nearby seeds give unrelated worlds)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed: expected an int, got {seed!r}")
+    return int(np.random.SeedSequence(int(seed) % 2**63).generate_state(1, np.uint64)[0])
 
 
 class GridParallelEnv(ParallelEnv):
@@ -100,8 +106,16 @@ class GridParallelEnv(ParallelEnv):
         self.stat_names: list[str] = list(world.stat_names)
         num_kinds = len(config.game.converters)
         self.state_space = spaces.Box(0, 2 + num_kinds, (world.height, world.width), dtype=np.uint8)
-        self._np_random: np.random.Generator | None = None
+        self._seeded = False
         self._episode_returns = np.zeros(n, dtype=np.float64)
+
+    # Pickling (multiprocessing vector wrappers copy envs this way) keeps the config, not the episode in progress:
+    # an unpickled env starts unreset.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config.to_dict(), "render_mode": self.render_mode}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(EnvConfig.model_validate(state["config"]), render_mode=state["render_mode"])
 
     # PettingZoo returns the same space object on every call.
     def observation_space(self, agent: str) -> spaces.Box:
@@ -119,10 +133,16 @@ class GridParallelEnv(ParallelEnv):
         return len(self.possible_agents)
 
     def reset(self, seed: int | None = None, options: dict | None = None):
-        """Start an episode. With a seed, reseed; without, continue the env's seed sequence."""
-        if seed is not None or self._np_random is None:
-            self._np_random, _ = seeding.np_random(seed)
-        self.world.reset(int(self._np_random.integers(0, 2**63 - 1)))
+        """Start an episode. With a seed, from that seed; without, from the world's own RNG (so the episodes after a
+        seeded reset are determined by it), or from fresh entropy on a first reset."""
+        if seed is not None:
+            self.world.reset(world_seed(seed))
+            self._seeded = True
+        elif self._seeded:
+            self.world.reset_next()
+        else:
+            self.world.reset(world_seed(int(np.random.SeedSequence().entropy % 2**63)))
+            self._seeded = True
         self.agents = list(self.possible_agents)
         self._episode_returns[:] = 0.0
         observations = self._observations.copy()
@@ -147,8 +167,10 @@ class GridParallelEnv(ParallelEnv):
         finished = [agent for agent in agents if terminals[index[agent]] or truncations[index[agent]]]
         if finished:  # each agent's stats arrive on the step it leaves the episode
             stats = self.episode_stats()
+            length = self.world.step_count
             for agent in finished:
-                infos[agent]["episode"] = stats[index[agent]]
+                # "r" and "l" follow Gymnasium's RecordEpisodeStatistics, which SB3 and CleanRL-style loops read.
+                infos[agent]["episode"] = {"r": stats[index[agent]]["reward"], "l": length, **stats[index[agent]]}
         result = (
             {agent: observations[self._agent_index[agent]] for agent in agents},
             {agent: rewards[self._agent_index[agent]] for agent in agents},

@@ -1,0 +1,154 @@
+#include "vec_world.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace gridenv {
+
+VecWorld::VecWorld(const GameRules& rules, int32_t num_worlds, int32_t num_threads) {
+  if (num_worlds < 1 || num_worlds > 65536)
+    throw std::invalid_argument("num_envs: must be in [1, 65536], got " + std::to_string(num_worlds));
+  if (num_threads < 1 || num_threads > 256)
+    throw std::invalid_argument("num_threads: must be in [1, 256], got " + std::to_string(num_threads));
+  worlds_.reserve(num_worlds);
+  for (int32_t w = 0; w < num_worlds; ++w) worlds_.push_back(std::make_unique<World>(rules));
+  const World& first = *worlds_.front();
+  agents_per_world_ = first.num_agents();
+  observation_size_ = static_cast<size_t>(first.num_channels()) * rules.obs_height * rules.obs_width;
+  num_stats_ = first.stat_names().size();
+  num_threads_ = std::min(num_threads, num_worlds);
+  // With one thread the caller's thread steps the worlds; more start workers that live as long as this object.
+  if (num_threads_ > 1)
+    for (int32_t t = 0; t < num_threads_; ++t) threads_.emplace_back(&VecWorld::worker, this, t);
+}
+
+VecWorld::~VecWorld() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  work_ready_.notify_all();
+  for (auto& thread : threads_) thread.join();
+}
+
+void VecWorld::bind_buffers(uint8_t* observations, const int32_t* actions, float* rewards, bool* terminals,
+                            bool* truncations, uint8_t* final_observations, bool* episode_done,
+                            float* episode_stats, uint8_t* action_mask) {
+  if (in_flight_) throw std::logic_error("VecWorld.bind_buffers: a step is in flight; call recv() first");
+  const size_t a = static_cast<size_t>(agents_per_world_);
+  for (size_t w = 0; w < worlds_.size(); ++w)
+    worlds_[w]->bind_buffers(observations + w * a * observation_size_, actions + w * a, rewards + w * a,
+                             terminals + w * a, truncations + w * a);
+  observations_ = observations;
+  actions_ = actions;
+  final_observations_ = final_observations;
+  episode_done_ = episode_done;
+  episode_stats_ = episode_stats;
+  action_mask_ = action_mask;
+}
+
+void VecWorld::reset(const std::vector<uint64_t>& seeds) {
+  if (observations_ == nullptr) throw std::logic_error("VecWorld.reset: bind_buffers must be called first");
+  if (in_flight_) throw std::logic_error("VecWorld.reset: a step is in flight; call recv() first");
+  if (seeds.size() != worlds_.size())
+    throw std::invalid_argument("seeds: expected one per env (" + std::to_string(worlds_.size()) + "), got " +
+                                std::to_string(seeds.size()));
+  const size_t a = static_cast<size_t>(agents_per_world_);
+  for (size_t w = 0; w < worlds_.size(); ++w) {
+    worlds_[w]->reset(seeds[w]);
+    episode_done_[w] = false;
+    if (action_mask_ != nullptr)
+      worlds_[w]->fill_action_mask(action_mask_ + w * a * worlds_[w]->num_actions());
+  }
+}
+
+void VecWorld::send() {
+  if (observations_ == nullptr) throw std::logic_error("VecWorld.send: bind_buffers must be called first");
+  if (in_flight_) throw std::logic_error("VecWorld.send: a step is already in flight; call recv() first");
+  // Validate everything before any world moves, so a bad action leaves every world untouched.
+  const int32_t num_actions = worlds_.front()->num_actions();
+  const size_t total = worlds_.size() * static_cast<size_t>(agents_per_world_);
+  for (size_t i = 0; i < total; ++i)
+    if (actions_[i] < 0 || actions_[i] >= num_actions)
+      throw std::invalid_argument("actions[" + std::to_string(i) + "]: must be in [0, " +
+                                  std::to_string(num_actions - 1) + "], got " + std::to_string(actions_[i]));
+  in_flight_ = true;
+  if (threads_.empty()) return;  // stepped by recv() on the caller's thread
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_ = static_cast<int32_t>(threads_.size());
+    ++generation_;
+  }
+  work_ready_.notify_all();
+}
+
+void VecWorld::recv() {
+  if (!in_flight_) throw std::logic_error("VecWorld.recv: no step in flight; call send() first");
+  in_flight_ = false;
+  if (threads_.empty()) {
+    step_range(0, num_worlds());
+    return;
+  }
+  std::exception_ptr error;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    work_done_.wait(lock, [this] { return pending_ == 0; });
+    std::swap(error, error_);
+  }
+  if (error) std::rethrow_exception(error);  // raised in a worker: re-raised here, on the caller's thread
+}
+
+void VecWorld::step_range(int32_t first, int32_t last) {
+  const size_t a = static_cast<size_t>(agents_per_world_);
+  for (int32_t w = first; w < last; ++w) {
+    World& world = *worlds_[w];
+    world.step();
+    const bool done = world.episode_over();
+    episode_done_[w] = done;
+    if (done) {
+      std::memcpy(final_observations_ + w * a * observation_size_, observations_ + w * a * observation_size_,
+                  a * observation_size_);
+      const std::vector<double>& stats = world.stats();
+      float* out = episode_stats_ + w * a * num_stats_;
+      for (size_t i = 0; i < stats.size(); ++i) out[i] = static_cast<float>(stats[i]);
+      world.reset_next(/*clear_step_outputs=*/false);
+    }
+    if (action_mask_ != nullptr) world.fill_action_mask(action_mask_ + w * a * world.num_actions());
+  }
+}
+
+void VecWorld::worker(int32_t thread_index) {
+  const int32_t n = num_worlds();
+  const int32_t first = static_cast<int32_t>(static_cast<int64_t>(n) * thread_index / num_threads_);
+  const int32_t last = static_cast<int32_t>(static_cast<int64_t>(n) * (thread_index + 1) / num_threads_);
+  uint64_t seen = 0;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      work_ready_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+    }
+    std::exception_ptr error;
+    try {
+      step_range(first, last);  // actions were validated by send(); a reset can still fail (a map that cannot fit)
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (error && !error_) error_ = error;
+      if (--pending_ == 0) work_done_.notify_all();
+    }
+  }
+}
+
+size_t VecWorld::memory_bytes() const {
+  size_t total = sizeof(VecWorld);
+  for (const auto& world : worlds_) total += world->memory_bytes();
+  return total;
+}
+
+}  // namespace gridenv

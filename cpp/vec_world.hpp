@@ -1,0 +1,88 @@
+// VecWorld: many worlds of one game stepped together across threads, for batched training.
+//
+// Buffers are owned by the caller and bound once; world w uses the slice of agents [w * A, (w + 1) * A):
+//   observations        uint8  [N * A, C, H, W]  after reset/step: the current observation (the first of the next
+//                                                episode for a world that just finished; see auto-reset)
+//   actions             int32  [N * A]           read by step
+//   rewards             float  [N * A]
+//   terminals           bool   [N * A]           an agent that reached the goal stays terminal until its world resets
+//   truncations         bool   [N * A]
+//   final_observations  uint8  [N * A, C, H, W]  for worlds whose episode ended this step: their last observation
+//   episode_done        bool   [N]               1 for worlds whose episode ended this step
+//   episode_stats       float  [N * A, S]        for those worlds: each agent's episode stats (World::stat_names)
+//   action_mask         uint8  [N * A, num_actions], optional: World::fill_action_mask after every reset/step
+//
+// Auto-reset is same-step: a world whose episode ends in step() is reset inside that step, with a seed drawn from
+// its own RNG; rewards, terminals and truncations describe the step that ended the episode, observations already
+// belong to the new one, and final_observations / episode_stats hold the end of the old one.
+//
+// Threads: worker threads each own a fixed contiguous range of worlds. Every world has its own RNG, so the results
+// do not depend on the number of threads. send() starts a step and returns; recv() waits for it (step() = both).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "world.hpp"
+
+namespace gridenv {
+
+class VecWorld {
+ public:
+  VecWorld(const GameRules& rules, int32_t num_worlds, int32_t num_threads);
+  ~VecWorld();
+  VecWorld(const VecWorld&) = delete;
+  VecWorld& operator=(const VecWorld&) = delete;
+
+  void bind_buffers(uint8_t* observations, const int32_t* actions, float* rewards, bool* terminals,
+                    bool* truncations, uint8_t* final_observations, bool* episode_done, float* episode_stats,
+                    uint8_t* action_mask);
+  void reset(const std::vector<uint64_t>& seeds);  // one seed per world
+  void send();                                      // validate actions, then start stepping every world
+  void recv();                                      // wait until the step started by send() is done
+  void step() {
+    send();
+    recv();
+  }
+
+  int32_t num_worlds() const { return static_cast<int32_t>(worlds_.size()); }
+  int32_t num_threads() const { return num_threads_; }
+  int32_t agents_per_world() const { return agents_per_world_; }
+  const World& world(int32_t index) const { return *worlds_.at(static_cast<size_t>(index)); }
+  size_t memory_bytes() const;
+
+ private:
+  void step_range(int32_t first, int32_t last);
+  void worker(int32_t thread_index);
+
+  std::vector<std::unique_ptr<World>> worlds_;
+  int32_t agents_per_world_ = 0;
+  int32_t num_threads_ = 1;
+  size_t observation_size_ = 0;  // bytes per agent
+  size_t num_stats_ = 0;
+
+  // Caller-owned buffers (see the header comment).
+  uint8_t* final_observations_ = nullptr;
+  bool* episode_done_ = nullptr;
+  float* episode_stats_ = nullptr;
+  uint8_t* action_mask_ = nullptr;
+  uint8_t* observations_ = nullptr;
+  const int32_t* actions_ = nullptr;
+
+  // Thread pool: a generation counter wakes the workers; `pending_` counts those still stepping.
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable work_ready_, work_done_;
+  uint64_t generation_ = 0;
+  int32_t pending_ = 0;
+  bool stopping_ = false;
+  bool in_flight_ = false;
+  std::exception_ptr error_;  // the first exception a worker hit this step
+};
+
+}  // namespace gridenv

@@ -1,0 +1,201 @@
+"""Batched environments: many worlds stepped in C++ across threads, all agents of all worlds in one batch.
+
+``gridenv.vector.make("arena", num_envs=64, num_threads=2, seed=0)`` returns a :class:`VecEnv`. Its arrays are
+allocated once and written in place by the engine (no per-step allocation or copy); ``step`` returns views of them,
+so copy what you keep across steps. Agent ``i`` of world ``w`` is row ``w * agents_per_env + i``.
+
+=====================  ===========================  =======================================================
+array                  shape, dtype                 meaning
+=====================  ===========================  =======================================================
+``observations``       (N*A, C, H, W) uint8         current observations
+``actions``            (N*A,) int32                 what ``step`` reads (``step(actions)`` copies into it)
+``rewards``            (N*A,) float32               this step's (kinship-shared) rewards
+``terminals``          (N*A,) bool                  agent reached the goal (stays set until its world resets)
+``truncations``        (N*A,) bool                  the world hit ``max_steps`` this step
+``episode_done``       (N,) bool                    the world's episode ended this step (and it was reset)
+``final_observations`` (N*A, C, H, W) uint8         last observation of the episode, for worlds done this step
+``episode_stats``      (N*A, S) float32             per-agent episode stats (``stat_names``), for those worlds
+``action_mask``        (N*A, num_actions) uint8     optional: 1 where an action can take effect now
+=====================  ===========================  =======================================================
+
+Auto-reset is **same-step**: when a world's episode ends, the engine resets it inside the same ``step``; rewards,
+terminals and truncations describe the ending step, ``observations`` already show the new episode, and
+``final_observations`` / ``episode_stats`` keep the end of the old one. The new episode's seed comes from the world's
+own RNG, so everything stays determined by the seed given to ``reset``.
+
+Seeding: world ``w`` of ``reset(seed=s)`` plays exactly like ``gridenv.parallel_env(...).reset(seed=s + w)``, with the
+same actions, for all its episodes, whatever ``num_threads``.
+
+Asynchronous use: ``send(actions)`` starts a step and returns at once; ``recv()`` waits for it. Two VecEnvs let a
+trainer step one half of its worlds while the policy computes actions for the other half.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+
+from gridenv import _core
+from gridenv.config import EnvConfig
+from gridenv.envs import resolve_config
+from gridenv.parallel_env import world_seed
+
+
+class VecEnv:
+    """N worlds of one config, stepped together in C++ (see the module docstring for the arrays)."""
+
+    def __init__(self, config: EnvConfig, num_envs: int = 1, num_threads: int = 1, action_mask: bool = False):
+        if not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs: expected an int >= 1, got {num_envs!r}")
+        if not isinstance(num_threads, int) or num_threads < 1:
+            raise ValueError(f"num_threads: expected an int >= 1, got {num_threads!r}")
+        self.config = config
+        self.core = _core.VecWorld(config.to_rules(), num_envs, num_threads)
+        probe = _core.World(config.to_rules())
+        self.num_envs = num_envs
+        self.num_threads = self.core.num_threads
+        self.agents_per_env = self.core.agents_per_env
+        self.num_agents = num_envs * self.agents_per_env
+        self.stat_names: list[str] = list(probe.stat_names)
+        self.action_names: list[str] = list(probe.action_names)
+        self.channel_names: list[str] = list(probe.channel_names)
+        self.self_feature_names: list[str] = list(probe.self_feature_names)
+        c, h, w = probe.num_channels, config.game.obs_height, config.game.obs_width
+        high = np.empty((c, h, w), dtype=np.uint8)
+        probe.fill_observation_high(high)
+        self.single_observation_space = spaces.Box(low=np.zeros_like(high), high=high, dtype=np.uint8)
+        self.single_action_space = spaces.Discrete(probe.num_actions)
+        n = self.num_agents
+        # Owned here, written in place by the engine (cpp/vec_world.hpp).
+        self.observations = np.zeros((n, c, h, w), dtype=np.uint8)
+        self.actions = np.zeros(n, dtype=np.int32)
+        self.rewards = np.zeros(n, dtype=np.float32)
+        self.terminals = np.zeros(n, dtype=bool)
+        self.truncations = np.zeros(n, dtype=bool)
+        self.final_observations = np.zeros_like(self.observations)
+        self.episode_done = np.zeros(num_envs, dtype=bool)
+        self.episode_stats = np.zeros((n, len(self.stat_names)), dtype=np.float32)
+        self.action_mask = np.ones((n, probe.num_actions), dtype=np.uint8) if action_mask else None
+        self.core.bind_buffers(self.observations, self.actions, self.rewards, self.terminals, self.truncations,
+                               self.final_observations, self.episode_done, self.episode_stats, self.action_mask)
+        self._seed_source: np.random.Generator | None = None
+        self._in_flight = False
+        self._was_reset = False
+
+    def reset(self, seed: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every world: world ``w`` from ``seed + w`` (a fresh random seed without one)."""
+        if self._in_flight:
+            raise RuntimeError("reset() while a step is in flight: call recv() first")
+        if seed is None:
+            if self._seed_source is None:
+                self._seed_source = np.random.default_rng()
+            seed = int(self._seed_source.integers(0, 2**62))
+        self.core.reset([world_seed(seed + w) for w in range(self.num_envs)])
+        self._was_reset = True
+        return self.observations, self._infos()
+
+    def _write_actions(self, actions: np.ndarray | None) -> None:
+        if actions is None or actions is self.actions:
+            return
+        actions = np.asarray(actions)
+        if actions.shape not in ((self.num_agents,), (self.num_envs, self.agents_per_env)):
+            raise ValueError(f"actions: expected shape ({self.num_agents},) or ({self.num_envs}, "
+                             f"{self.agents_per_env}), got {actions.shape}")
+        if actions.dtype.kind not in "iu":
+            raise ValueError(f"actions: expected an integer array, got dtype {actions.dtype}")
+        if actions.dtype != np.int32 and actions.size:  # check before narrowing, so no value wraps into range
+            low, high = int(actions.min()), int(actions.max())
+            if low < 0 or high >= self.single_action_space.n:
+                bad = low if low < 0 else high
+                raise ValueError(f"actions: must be in [0, {self.single_action_space.n - 1}], got {bad}")
+        np.copyto(self.actions, actions.reshape(-1), casting="unsafe")
+
+    def send(self, actions: np.ndarray | None = None) -> None:
+        """Start a step with `actions` ((N*A,) or (N, A) integers; None: whatever is in ``self.actions``)."""
+        if not self._was_reset:
+            raise RuntimeError("send()/step() before reset(): call reset(seed=...) first")
+        if self._in_flight:
+            raise RuntimeError("send() while a step is in flight: call recv() first")
+        self._write_actions(actions)
+        self.core.send()
+        self._in_flight = True
+
+    def recv(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Wait for the step started by ``send``; returns (observations, rewards, terminals, truncations, infos)."""
+        if not self._in_flight:
+            raise RuntimeError("recv() without send()")
+        self._in_flight = False
+        self.core.recv()
+        return self.observations, self.rewards, self.terminals, self.truncations, self._infos()
+
+    def step(self, actions: np.ndarray | None = None):
+        """``send(actions)`` then ``recv()``."""
+        self.send(actions)
+        return self.recv()
+
+    def _infos(self) -> dict[str, Any]:
+        return {"episode_done": self.episode_done, "episode_stats": self.episode_stats,
+                "final_observations": self.final_observations, "action_mask": self.action_mask}
+
+    def finished_episode_stats(self) -> dict[str, float]:
+        """Mean over the agents of worlds whose episode ended this step of each stat (empty if none ended)."""
+        if not self.episode_done.any():
+            return {}
+        rows = np.repeat(self.episode_done, self.agents_per_env)
+        means = self.episode_stats[rows].mean(axis=0)
+        return dict(zip(self.stat_names, means.tolist()))
+
+    def close(self) -> None:
+        if self._in_flight:
+            self.recv()
+
+    def __enter__(self) -> VecEnv:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def make(name_or_config: str | EnvConfig | dict = "arena", num_envs: int = 1, num_threads: int = 1,
+         seed: int | None = None, action_mask: bool = False, **overrides: Any) -> VecEnv:
+    """A :class:`VecEnv` of a registered name or config, reset with `seed` when one is given."""
+    env = VecEnv(resolve_config(name_or_config, **overrides), num_envs=num_envs, num_threads=num_threads,
+                 action_mask=action_mask)
+    if seed is not None:
+        env.reset(seed=seed)
+    return env
+
+
+class GymVectorEnv(gymnasium.vector.VectorEnv):
+    """A single-agent config as a Gymnasium ``VectorEnv`` (same-step autoreset), backed by :class:`VecEnv`."""
+
+    metadata = {"autoreset_mode": gymnasium.vector.AutoresetMode.SAME_STEP, "render_modes": []}
+
+    def __init__(self, name_or_config: str | EnvConfig | dict = "navigation", num_envs: int = 1,
+                 num_threads: int = 1, **overrides: Any):
+        self._vec = VecEnv(resolve_config(name_or_config, **overrides), num_envs=num_envs, num_threads=num_threads)
+        if self._vec.agents_per_env != 1:
+            raise ValueError(f"GymVectorEnv: {self._vec.config.full_name} has {self._vec.agents_per_env} agents "
+                             "per world; use gridenv.vector.VecEnv for multi-agent configs")
+        self.num_envs = num_envs
+        self.single_observation_space = self._vec.single_observation_space
+        self.single_action_space = self._vec.single_action_space
+        self.observation_space = gymnasium.vector.utils.batch_space(self.single_observation_space, num_envs)
+        self.action_space = gymnasium.vector.utils.batch_space(self.single_action_space, num_envs)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        observations, _ = self._vec.reset(seed=seed)
+        return observations.copy(), {}
+
+    def step(self, actions):
+        observations, rewards, terminals, truncations, _ = self._vec.step(np.asarray(actions))
+        infos: dict[str, Any] = {}
+        done = self._vec.episode_done
+        if done.any():
+            infos = {"final_obs": self._vec.final_observations.copy(), "_final_obs": done.copy(),
+                     "episode": {name: self._vec.episode_stats[:, i].copy()
+                                 for i, name in enumerate(self._vec.stat_names)}, "_episode": done.copy()}
+        return observations.copy(), rewards.copy(), terminals.copy(), truncations.copy(), infos

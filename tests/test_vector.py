@@ -1,0 +1,178 @@
+"""The batched C++ vector env: equivalence with PettingZoo, thread-count independence, auto-reset, bad input."""
+
+import numpy as np
+import pytest
+
+import gridenv
+import gridenv.vector
+
+
+def random_actions(rng, env, steps):
+    return rng.integers(0, env.single_action_space.n, size=(steps, env.num_agents), dtype=np.int32)
+
+
+@pytest.mark.parametrize("name, steps", [("arena-small", 450), ("maze-small", 350)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_vector_env_matches_pettingzoo_envs_step_by_step(name, steps, threads):
+    """World w of VecEnv.reset(seed=s) == parallel_env.reset(seed=s + w), across auto-resets."""
+    num_envs = 3
+    vec = gridenv.vector.make(name, num_envs=num_envs, num_threads=threads)
+    observations, _ = vec.reset(seed=10)
+    singles = [gridenv.parallel_env(name) for _ in range(num_envs)]
+    per_env = vec.agents_per_env
+    for w, env in enumerate(singles):
+        single_obs, _ = env.reset(seed=10 + w)
+        np.testing.assert_array_equal(observations[w * per_env:(w + 1) * per_env],
+                                      np.stack([single_obs[a] for a in env.possible_agents]))
+    episodes_ended = 0
+    for actions in random_actions(np.random.default_rng(0), vec, steps):
+        observations, rewards, terminals, truncations, infos = vec.step(actions)
+        for w, env in enumerate(singles):
+            rows = slice(w * per_env, (w + 1) * per_env)
+            live = list(env.agents)
+            obs, rew, term, trunc, info = env.step({a: int(actions[w * per_env + env.possible_agents.index(a)])
+                                                    for a in live})
+            for a in live:
+                i = w * per_env + env.possible_agents.index(a)
+                assert rewards[i] == rew[a] and terminals[i] == term[a] and truncations[i] == trunc[a]
+                expected_obs = vec.final_observations[i] if vec.episode_done[w] else observations[i]
+                np.testing.assert_array_equal(expected_obs, obs[a])
+                if "episode" in info[a]:
+                    stats = dict(zip(vec.stat_names, vec.episode_stats[i].tolist()))
+                    assert stats == pytest.approx({k: info[a]["episode"][k] for k in vec.stat_names})
+            assert vec.episode_done[w] == (not env.agents)
+            if not env.agents:  # same-step auto-reset: the vector env already shows the next episode
+                episodes_ended += 1
+                next_obs, _ = env.reset()
+                np.testing.assert_array_equal(observations[rows],
+                                              np.stack([next_obs[a] for a in env.possible_agents]))
+    assert episodes_ended >= num_envs  # the comparison crossed auto-resets
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    runs = []
+    for threads in (1, 2, 3):
+        vec = gridenv.vector.make("arena", num_envs=5, num_threads=threads, seed=3, game={"max_steps": 120})
+        digest = []
+        for actions in random_actions(np.random.default_rng(1), vec, 260):
+            observations, rewards, *_ = vec.step(actions)
+            digest.append((observations.sum(dtype=np.int64), observations[::7].tobytes(), rewards.tobytes(),
+                           vec.episode_done.tobytes()))
+        runs.append(digest)
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_step_writes_in_place_without_new_arrays():
+    vec = gridenv.vector.make("arena-small", num_envs=4, num_threads=2, seed=0)
+    buffers = (vec.observations, vec.rewards, vec.terminals, vec.truncations)
+    before = vec.observations.copy()
+    result = vec.step(np.zeros(vec.num_agents, np.int32) + 1)
+    assert all(a is b for a, b in zip(result[:4], buffers))
+    assert not np.array_equal(before, vec.observations)  # changed in place
+
+
+def test_auto_reset_is_same_step_with_final_observations_and_stats():
+    vec = gridenv.vector.make("arena-small", num_envs=2, seed=5, game={"max_steps": 3})
+    for _ in range(2):
+        _, _, _, truncations, _ = vec.step(np.zeros(vec.num_agents, np.int32))
+        assert not truncations.any() and not vec.episode_done.any()
+    last_obs = vec.observations.copy()
+    observations, _, terminals, truncations, infos = vec.step(np.zeros(vec.num_agents, np.int32))
+    assert truncations.all() and not terminals.any() and infos["episode_done"].all()
+    assert (vec.episode_stats[:, vec.stat_names.index("action.noop")] == 3).all()
+    progress = vec.self_feature_names.index("episode_progress")
+    assert (observations[:, -1].reshape(vec.num_agents, -1)[:, progress] == 0).all()  # a new episode's first obs
+    assert (vec.final_observations[:, -1].reshape(vec.num_agents, -1)[:, progress] == 255).all()
+    assert not np.array_equal(vec.final_observations, last_obs)
+    vec.step(np.zeros(vec.num_agents, np.int32))
+    assert not vec.episode_done.any()
+    assert vec.core.step_count(0) == 1
+
+
+def test_send_and_recv_step_two_halves_while_the_other_computes():
+    halves = [gridenv.vector.make("arena", num_envs=2, num_threads=2, seed=s) for s in (0, 2)]
+    whole = gridenv.vector.make("arena", num_envs=4, num_threads=2, seed=0)
+    rng = np.random.default_rng(2)
+    for actions in random_actions(rng, whole, 50):
+        halves[0].send(actions[:48])
+        halves[1].send(actions[48:])  # the first half steps while this one starts
+        first, second = halves[0].recv(), halves[1].recv()
+        expected = whole.step(actions)
+        np.testing.assert_array_equal(np.concatenate([first[0], second[0]]), expected[0])
+        np.testing.assert_array_equal(np.concatenate([first[1], second[1]]), expected[1])
+    with pytest.raises(RuntimeError, match="recv\\(\\) without send\\(\\)"):
+        halves[0].recv()
+    halves[0].send()
+    with pytest.raises(RuntimeError, match="a step is in flight"):
+        halves[0].send()
+    halves[0].recv()
+
+
+@pytest.mark.parametrize("actions, message", [
+    (np.zeros(7, np.int32), r"actions: expected shape \(8,\) or \(2, 4\), got \(7,\)"),
+    (np.zeros(8, np.float32), r"actions: expected an integer array, got dtype float32"),
+    (np.full(8, 15, np.int32), r"actions\[0\]: must be in \[0, 14\], got 15"),
+    (np.full(8, -1, np.int64), r"actions: must be in \[0, 14\], got -1"),
+    (np.full(8, 2**32 + 1, np.int64), r"actions: must be in \[0, 14\], got 4294967297"),  # would wrap to 1
+    (np.array([[0, 1, 2, 3], [4, 5, 6, 99]], np.uint8), r"actions: must be in \[0, 14\], got 99"),
+])
+def test_bad_action_arrays_raise_and_leave_the_worlds_untouched(actions, message):
+    vec = gridenv.vector.make("arena-small", num_envs=2, seed=0)
+    before = vec.observations.copy()
+    with pytest.raises(ValueError, match=message):
+        vec.step(actions)
+    assert vec.core.step_count(0) == 0 and vec.core.step_count(1) == 0
+    np.testing.assert_array_equal(vec.observations, before)
+    vec.step(np.zeros((2, 4), np.int64))  # a good array of another integer dtype is fine
+    assert vec.core.step_count(1) == 1
+
+
+def test_construction_errors_are_clear():
+    with pytest.raises(ValueError, match="num_envs: expected an int >= 1, got 0"):
+        gridenv.vector.make("arena-small", num_envs=0)
+    with pytest.raises(ValueError, match="num_threads: expected an int >= 1, got 0"):
+        gridenv.vector.make("arena-small", num_threads=0)
+    with pytest.raises(RuntimeError, match="before reset"):
+        gridenv.vector.make("arena-small").step(np.zeros(4, np.int32))
+    vec = gridenv.vector.make("arena-small", num_envs=2, num_threads=2, game={"num_agents": 200})
+    with pytest.raises(ValueError, match="do not fit"):
+        vec.reset(seed=0)
+
+
+def test_action_mask_marks_what_can_take_effect():
+    vec = gridenv.vector.make({"game": {"num_agents": None, "groups": [{"name": "g", "body": {
+        "initial_energy": 10, "energy_regen": 0}}], "combat": {"freeze_steps": 5}},
+        "map": {"ascii": "#####\n#00.#\n#####"}}, num_envs=1, seed=0, action_mask=True)
+    names = vec.action_names
+    mask = vec.action_mask
+    assert mask.tolist() == [[1] * len(names)] * 2  # 10 energy pays for anything
+    actions = np.zeros(2, np.int32)
+    actions[1] = names.index("move_west")  # agent 1 turns to face agent 0: 9 left
+    vec.step(actions)
+    actions[1] = names.index("attack")  # 9 - 5 = 4 left; agent 0 is frozen for 5 steps
+    vec.step(actions)
+    assert mask[0].tolist() == [0] * len(names)  # frozen: nothing can take effect
+    assert mask[1, names.index("attack")] == 0 and mask[1, names.index("move_west")] == 1  # 4 < 5, 4 >= 1
+    assert mask[1, names.index("noop")] == 1
+
+
+def test_gymnasium_vector_view_for_single_agent_configs():
+    import gymnasium
+
+    env = gridenv.vector.GymVectorEnv("maze-small", num_envs=3, num_threads=2)
+    assert env.metadata["autoreset_mode"] == gymnasium.vector.AutoresetMode.SAME_STEP
+    observations, _ = env.reset(seed=0)
+    assert observations.shape == (3, *env.single_observation_space.shape)
+    assert env.observation_space.contains(observations)
+    saw_final = False
+    for _ in range(120):
+        observations, rewards, terminations, truncations, infos = env.step(env.action_space.sample())
+        assert rewards.shape == (3,) and terminations.dtype == bool
+        if "final_obs" in infos:
+            done = terminations | truncations
+            np.testing.assert_array_equal(infos["_final_obs"], done)
+            assert (infos["episode"]["l"] if "l" in infos["episode"] else True) is not None
+            saw_final = True
+    assert saw_final
+    with pytest.raises(ValueError, match="has 24 agents per world"):
+        gridenv.vector.GymVectorEnv("arena")
