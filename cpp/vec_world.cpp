@@ -19,15 +19,14 @@ VecWorld::VecWorld(const GameRules& rules, int32_t num_worlds, int32_t num_threa
   observation_size_ = static_cast<size_t>(first.num_channels()) * rules.obs_height * rules.obs_width;
   num_stats_ = first.stat_names().size();
   num_threads_ = std::min(num_threads, num_worlds);
-  // With one thread the caller's thread steps the worlds; more start workers that live as long as this object.
-  if (num_threads_ > 1)
-    for (int32_t t = 0; t < num_threads_; ++t) threads_.emplace_back(&VecWorld::worker, this, t);
+  // The caller's thread is one of the num_threads; the others are workers that live as long as this object.
+  for (int32_t t = 1; t < num_threads_; ++t) threads_.emplace_back(&VecWorld::worker, this);
 }
 
 VecWorld::~VecWorld() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+    stopping_.store(true);
   }
   work_ready_.notify_all();
   for (auto& thread : threads_) thread.join();
@@ -75,11 +74,12 @@ void VecWorld::send() {
       throw std::invalid_argument("actions[" + std::to_string(i) + "]: must be in [0, " +
                                   std::to_string(num_actions - 1) + "], got " + std::to_string(actions_[i]));
   in_flight_ = true;
+  next_world_.store(0);
+  worlds_done_.store(0);
   if (threads_.empty()) return;  // stepped by recv() on the caller's thread
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    pending_ = static_cast<int32_t>(threads_.size());
-    ++generation_;
+    generation_.fetch_add(1);
   }
   work_ready_.notify_all();
 }
@@ -87,61 +87,68 @@ void VecWorld::send() {
 void VecWorld::recv() {
   if (!in_flight_) throw std::logic_error("VecWorld.recv: no step in flight; call send() first");
   in_flight_ = false;
-  if (threads_.empty()) {
-    step_range(0, num_worlds());
-    return;
+  take_worlds();  // the caller steps worlds too, rather than wait idle
+  const int32_t n = num_worlds();
+  for (int spin = 0; worlds_done_.load(std::memory_order_acquire) < n && spin < 20000; ++spin) {
   }
   std::exception_ptr error;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    work_done_.wait(lock, [this] { return pending_ == 0; });
+    work_done_.wait(lock, [&] { return worlds_done_.load(std::memory_order_acquire) >= n; });
     std::swap(error, error_);
   }
-  if (error) std::rethrow_exception(error);  // raised in a worker: re-raised here, on the caller's thread
+  if (error) std::rethrow_exception(error);  // raised on some thread: re-raised here, on the caller's
 }
 
-void VecWorld::step_range(int32_t first, int32_t last) {
+void VecWorld::step_world(int32_t w) {
   const size_t a = static_cast<size_t>(agents_per_world_);
-  for (int32_t w = first; w < last; ++w) {
-    World& world = *worlds_[w];
-    world.step();
-    const bool done = world.episode_over();
-    episode_done_[w] = done;
-    if (done) {
-      std::memcpy(final_observations_ + w * a * observation_size_, observations_ + w * a * observation_size_,
-                  a * observation_size_);
-      const std::vector<double>& stats = world.stats();
-      float* out = episode_stats_ + w * a * num_stats_;
-      for (size_t i = 0; i < stats.size(); ++i) out[i] = static_cast<float>(stats[i]);
-      world.reset_next(/*clear_step_outputs=*/false);
+  World& world = *worlds_[w];
+  world.step();
+  const bool done = world.episode_over();
+  episode_done_[w] = done;
+  if (done) {
+    std::memcpy(final_observations_ + w * a * observation_size_, observations_ + w * a * observation_size_,
+                a * observation_size_);
+    const std::vector<double>& stats = world.stats();
+    float* out = episode_stats_ + w * a * num_stats_;
+    for (size_t i = 0; i < stats.size(); ++i) out[i] = static_cast<float>(stats[i]);
+    world.reset_next(/*clear_step_outputs=*/false);
+  }
+  if (action_mask_ != nullptr) world.fill_action_mask(action_mask_ + w * a * world.num_actions());
+}
+
+void VecWorld::take_worlds() {
+  const int32_t n = num_worlds();
+  int32_t finished = 0;
+  for (int32_t w = next_world_.fetch_add(1); w < n; w = next_world_.fetch_add(1)) {
+    try {
+      step_world(w);  // actions were validated by send(); a reset can still fail (a map that cannot fit)
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
     }
-    if (action_mask_ != nullptr) world.fill_action_mask(action_mask_ + w * a * world.num_actions());
+    ++finished;
+  }
+  if (finished > 0 && worlds_done_.fetch_add(finished, std::memory_order_acq_rel) + finished == n) {
+    std::lock_guard<std::mutex> lock(mutex_);  // pairs with the wait in recv(): no lost wake-up
+    work_done_.notify_all();
   }
 }
 
-void VecWorld::worker(int32_t thread_index) {
-  const int32_t n = num_worlds();
-  const int32_t first = static_cast<int32_t>(static_cast<int64_t>(n) * thread_index / num_threads_);
-  const int32_t last = static_cast<int32_t>(static_cast<int64_t>(n) * (thread_index + 1) / num_threads_);
+void VecWorld::worker() {
   uint64_t seen = 0;
   while (true) {
+    // Spin a little for the next step (cheap when steps come back to back), then sleep.
+    for (int spin = 0; generation_.load(std::memory_order_acquire) == seen && spin < 20000; ++spin) {
+      if (stopping_.load(std::memory_order_relaxed)) return;
+    }
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      work_ready_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
+      work_ready_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
+      if (stopping_.load()) return;
+      seen = generation_.load();
     }
-    std::exception_ptr error;
-    try {
-      step_range(first, last);  // actions were validated by send(); a reset can still fail (a map that cannot fit)
-    } catch (...) {
-      error = std::current_exception();
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (error && !error_) error_ = error;
-      if (--pending_ == 0) work_done_.notify_all();
-    }
+    take_worlds();
   }
 }
 

@@ -16,10 +16,14 @@
 // its own RNG; rewards, terminals and truncations describe the step that ended the episode, observations already
 // belong to the new one, and final_observations / episode_stats hold the end of the old one.
 //
-// Threads: worker threads each own a fixed contiguous range of worlds. Every world has its own RNG, so the results
-// do not depend on the number of threads. send() starts a step and returns; recv() waits for it (step() = both).
+// Threads: num_threads - 1 worker threads plus the caller's thread (inside recv) take worlds from a shared atomic
+// counter until all are stepped, so a slow world does not hold back a whole range and no thread idles while work is
+// left. Workers spin briefly for the next step before sleeping: a futex wake-up per step costs as much as stepping a
+// small batch. Every world has its own RNG, so the results do not depend on which thread steps it or how many there
+// are. send() wakes the workers and returns; recv() joins in and waits for the rest (step() = both).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -57,8 +61,9 @@ class VecWorld {
   size_t memory_bytes() const;
 
  private:
-  void step_range(int32_t first, int32_t last);
-  void worker(int32_t thread_index);
+  void step_world(int32_t index);
+  void take_worlds();  // step worlds from the shared counter until none is left; records the first exception
+  void worker();
 
   std::vector<std::unique_ptr<World>> worlds_;
   int32_t agents_per_world_ = 0;
@@ -74,15 +79,16 @@ class VecWorld {
   uint8_t* observations_ = nullptr;
   const int32_t* actions_ = nullptr;
 
-  // Thread pool: a generation counter wakes the workers; `pending_` counts those still stepping.
+  // Thread pool. `generation_` announces a step; `next_world_` hands out worlds; `worlds_done_` counts them.
   std::vector<std::thread> threads_;
   std::mutex mutex_;
   std::condition_variable work_ready_, work_done_;
-  uint64_t generation_ = 0;
-  int32_t pending_ = 0;
-  bool stopping_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int32_t> next_world_{0};
+  std::atomic<int32_t> worlds_done_{0};
+  std::atomic<bool> stopping_{false};
   bool in_flight_ = false;
-  std::exception_ptr error_;  // the first exception a worker hit this step
+  std::exception_ptr error_;  // the first exception a thread hit this step (guarded by mutex_)
 };
 
 }  // namespace gridenv

@@ -5,8 +5,8 @@ import pytest
 
 import gridenv
 
-supersuit = pytest.importorskip("supersuit")
-stable_baselines3 = pytest.importorskip("stable_baselines3")
+import supersuit  # noqa: E402  (real libraries, installed by the test extra: a missing one must fail, not skip)
+import stable_baselines3  # noqa: E402
 
 
 def test_supersuit_vec_env_feeds_stable_baselines3_ppo():
