@@ -18,6 +18,7 @@ constexpr Cell kWallCell = 1;
 constexpr Cell kOutsideCell = 2;
 constexpr Cell kFirstObjectCell = 4;
 constexpr uint64_t kObjectLanes = 0xFFFCFFFCFFFCFFFCULL;  // four cells read as one uint64: any object among them
+constexpr size_t kReadSlack = 8;
 constexpr int32_t kMaxObjects = 65535 - kFirstObjectCell;
 
 class Grid {
@@ -27,10 +28,12 @@ class Grid {
     width_ = width;
     padding_ = padding;
     stride_ = width + 2 * padding;
-    cells_.assign(static_cast<size_t>(height + 2 * padding) * stride_, kOutsideCell);
-    walls_.assign(cells_.size(), 1);
-    marker_kinds_.assign(cells_.size(), 0);
-    marker_expiry_.assign(cells_.size(), 0);
+    // kReadSlack extra cells at the end let the observation writer read whole 8-byte chunks past a window's edge.
+    const size_t size = static_cast<size_t>(height + 2 * padding) * stride_;
+    cells_.assign(size + kReadSlack, kOutsideCell);
+    walls_.assign(size + kReadSlack, 1);
+    marker_kinds_.assign(size + kReadSlack, 0);
+    marker_expiry_.assign(size + kReadSlack, 0);
     for (int32_t r = 0; r < height; ++r)
       for (int32_t c = 0; c < width; ++c) set(r, c, kEmptyCell);
   }

@@ -510,7 +510,7 @@ void World::write_observations() {
 void World::write_observation(int32_t agent_id, uint8_t* out) const {
   // Channel layout: see observations.hpp. Members are copied to locals: writes through `out` could alias them, and
   // reloading them per cell costs more than the writes. The wall channel is a row copy of the grid's wall layer;
-  // the object scan skips four cells at a time when none holds an object (markers: eight at a time).
+  // objects and markers are found a 64-bit load at a time, visiting only the lanes that hold something.
   const int32_t height = rules_.obs_height, width = rules_.obs_width;
   const int32_t plane = height * width;
   const int32_t num_kinds = static_cast<int32_t>(rules_.converters.size());
@@ -524,48 +524,49 @@ void World::write_observation(int32_t agent_id, uint8_t* out) const {
     uint8_t* out_row = out + dr * width;
     std::memcpy(out_row + kWallChannel * plane, grid_.wall_pointer(top + dr, left), static_cast<size_t>(width));
     if (has_markers) {
+      // Eight cells per load; lanes past the window's width are masked off (the grid has slack to read past).
       const uint8_t* kinds = grid_.marker_kind_pointer(top + dr, left);
-      for (int32_t dc = 0; dc < width; ++dc) {
-        if (dc + 8 <= width) {
-          uint64_t chunk;
-          std::memcpy(&chunk, kinds + dc, sizeof(chunk));
-          if (chunk == 0) {
-            dc += 7;
-            continue;
-          }
+      for (int32_t base = 0; base < width; base += 8) {
+        uint64_t chunk;
+        std::memcpy(&chunk, kinds + base, sizeof(chunk));
+        if (width - base < 8) chunk &= (uint64_t{1} << (8 * (width - base))) - 1;
+        while (chunk != 0) {
+          const int32_t lane = __builtin_ctzll(chunk) / 8;
+          out_row[kMarkerChannel * plane + base + lane] = kinds[base + lane];
+          chunk &= ~(uint64_t{0xFF} << (8 * lane));
         }
-        out_row[kMarkerChannel * plane + dc] = kinds[dc];
       }
     }
-    for (int32_t dc = 0; dc < width; ++dc) {
-      if (dc + 4 <= width) {
-        uint64_t chunk;
-        std::memcpy(&chunk, row + dc, sizeof(chunk));
-        if ((chunk & kObjectLanes) == 0) {
-          dc += 3;
-          continue;
+    // Four cells per load; only lanes holding an object are visited.
+    for (int32_t base = 0; base < width; base += 4) {
+      uint64_t chunk;
+      std::memcpy(&chunk, row + base, sizeof(chunk));
+      chunk &= kObjectLanes;
+      if (width - base < 4) chunk &= (uint64_t{1} << (16 * (width - base))) - 1;
+      while (chunk != 0) {
+        const int32_t lane = __builtin_ctzll(chunk) / 16;
+        chunk &= ~(uint64_t{0xFFFF} << (16 * lane));
+        const int32_t dc = base + lane;
+        const Cell cell = row[dc];
+        uint8_t* at = out_row + dc;
+        const int32_t object = cell - kFirstObjectCell;
+        if (object < num_agents) {
+          const Agent& other = agents_[object];
+          at[kAgentChannel * plane] = 1;
+          at[kAgentGroupChannel * plane] = static_cast<uint8_t>(other.group + 1);
+          at[kAgentOrientationChannel * plane] = static_cast<uint8_t>(static_cast<int>(other.orientation) + 1);
+          at[kAgentKinshipChannel * plane] = kinship_.quantized(agent_id, object);
+          at[kAgentFrozenChannel * plane] = static_cast<uint8_t>(std::min(255, std::max(0, other.frozen_until - step)));
+          at[kAgentShieldChannel * plane] = other.shield ? 1 : 0;
+          at[kAgentGlyphChannel * plane] = other.glyph;
+        } else {
+          const Converter& converter = converters_[object - num_agents];
+          const ConverterRules& kind = rules_.converters[recipe_of_kind_[converter.kind]];
+          const int32_t wait = std::min(255, std::max(0, converter.ready_step - step));
+          const bool used_up = kind.max_uses > 0 && converter.uses >= kind.max_uses;
+          at[kConverterCooldownChannel * plane] = static_cast<uint8_t>(wait);
+          at[(kFirstConverterChannel + converter.kind) * plane] = (wait == 0 && !used_up) ? 1 : 2;
         }
-      }
-      const Cell cell = row[dc];
-      if (cell < kFirstObjectCell) continue;
-      uint8_t* at = out_row + dc;
-      const int32_t object = cell - kFirstObjectCell;
-      if (object < num_agents) {
-        const Agent& other = agents_[object];
-        at[kAgentChannel * plane] = 1;
-        at[kAgentGroupChannel * plane] = static_cast<uint8_t>(other.group + 1);
-        at[kAgentOrientationChannel * plane] = static_cast<uint8_t>(static_cast<int>(other.orientation) + 1);
-        at[kAgentKinshipChannel * plane] = kinship_.quantized(agent_id, object);
-        at[kAgentFrozenChannel * plane] = static_cast<uint8_t>(std::min(255, std::max(0, other.frozen_until - step)));
-        at[kAgentShieldChannel * plane] = other.shield ? 1 : 0;
-        at[kAgentGlyphChannel * plane] = other.glyph;
-      } else {
-        const Converter& converter = converters_[object - num_agents];
-        const ConverterRules& kind = rules_.converters[recipe_of_kind_[converter.kind]];
-        const int32_t wait = std::min(255, std::max(0, converter.ready_step - step));
-        const bool used_up = kind.max_uses > 0 && converter.uses >= kind.max_uses;
-        at[kConverterCooldownChannel * plane] = static_cast<uint8_t>(wait);
-        at[(kFirstConverterChannel + converter.kind) * plane] = (wait == 0 && !used_up) ? 1 : 2;
       }
     }
   }
