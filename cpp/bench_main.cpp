@@ -1,6 +1,8 @@
 // gridenv_bench: steps a 24-agent arena-like world with random actions, no Python involved.
 // For profiling the engine (perf, callgrind) and for a Python-free speed figure:
-//   build/<tag>/gridenv_bench [steps]   (built by `pip install .`, or by CMake directly)
+//   build/<tag>/gridenv_bench [steps]                          one world
+//   build/<tag>/gridenv_bench STEPS NUM_WORLDS NUM_THREADS     the batched VecWorld
+// (built by `pip install .`, or by CMake directly)
 // The rules mirror the Python `arena` config (all arena mechanics on, teams kinship); the Python bench (bench/bench_env.py) is the reference figure.
 #include <chrono>
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "rng.hpp"
+#include "vec_world.hpp"
 #include "world.hpp"
 
 using namespace gridenv;
@@ -59,8 +62,39 @@ GameRules arena_rules() {
 
 }  // namespace
 
+// Steps a VecWorld of `num_worlds` arenas on `num_threads` threads for `steps` batched steps.
+double vector_agent_steps_per_s(int32_t num_worlds, int32_t num_threads, long steps) {
+  VecWorld vec(arena_rules(), num_worlds, num_threads);
+  const size_t n = static_cast<size_t>(num_worlds) * vec.agents_per_world();
+  const size_t obs = static_cast<size_t>(vec.world(0).num_channels()) * 11 * 11;
+  std::vector<uint8_t> observations(n * obs), final_observations(n * obs);
+  std::vector<int32_t> actions(n);
+  std::vector<float> rewards(n), stats(n * vec.world(0).stat_names().size());
+  std::unique_ptr<bool[]> terminals(new bool[n]), truncations(new bool[n]), done(new bool[num_worlds]);
+  vec.bind_buffers(observations.data(), actions.data(), rewards.data(), terminals.get(), truncations.get(),
+                   final_observations.data(), done.get(), stats.data(), nullptr);
+  std::vector<uint64_t> seeds(num_worlds);
+  for (int32_t w = 0; w < num_worlds; ++w) seeds[w] = static_cast<uint64_t>(w) + 1;
+  vec.reset(seeds);
+  Rng rng(11);
+  std::vector<int32_t> pool(n * 64);
+  for (auto& a : pool) a = static_cast<int32_t>(rng.below(static_cast<uint32_t>(vec.world(0).num_actions())));
+  const auto start = std::chrono::steady_clock::now();
+  for (long t = 0; t < steps; ++t) {
+    std::copy_n(pool.begin() + (t % 64) * n, n, actions.begin());
+    vec.step();
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return steps * static_cast<double>(n) / seconds;
+}
+
 int main(int argc, char** argv) {
   const long steps = argc > 1 ? std::atol(argv[1]) : 200000;
+  if (argc > 3) {  // gridenv_bench STEPS NUM_WORLDS NUM_THREADS: the batched engine
+    std::printf("vector_agent_steps_per_s %.0f\n",
+                vector_agent_steps_per_s(std::atoi(argv[2]), std::atoi(argv[3]), steps));
+    return 0;
+  }
   World world(arena_rules());
   const int32_t n = world.num_agents();
   std::vector<uint8_t> observations(static_cast<size_t>(n) * world.num_channels() * 11 * 11);

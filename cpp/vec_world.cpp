@@ -6,6 +6,10 @@
 #include <string>
 
 namespace gridenv {
+namespace {
+// How long a waiting thread polls before it sleeps on a condition variable (~0.1-1 ms on current CPUs).
+constexpr int kSpinIterations = 200000;
+}  // namespace
 
 VecWorld::VecWorld(const GameRules& rules, int32_t num_worlds, int32_t num_threads) {
   if (num_worlds < 1 || num_worlds > 65536)
@@ -19,8 +23,10 @@ VecWorld::VecWorld(const GameRules& rules, int32_t num_worlds, int32_t num_threa
   observation_size_ = static_cast<size_t>(first.num_channels()) * rules.obs_height * rules.obs_width;
   num_stats_ = first.stat_names().size();
   num_threads_ = std::min(num_threads, num_worlds);
+  claimed_.reset(new std::atomic<int32_t>[num_threads_]);
+  for (int32_t r = 0; r < num_threads_; ++r) claimed_[r].store(0);
   // The caller's thread is one of the num_threads; the others are workers that live as long as this object.
-  for (int32_t t = 1; t < num_threads_; ++t) threads_.emplace_back(&VecWorld::worker, this);
+  for (int32_t t = 1; t < num_threads_; ++t) threads_.emplace_back(&VecWorld::worker, this, t);
 }
 
 VecWorld::~VecWorld() {
@@ -74,7 +80,7 @@ void VecWorld::send() {
       throw std::invalid_argument("actions[" + std::to_string(i) + "]: must be in [0, " +
                                   std::to_string(num_actions - 1) + "], got " + std::to_string(actions_[i]));
   in_flight_ = true;
-  next_world_.store(0);
+  for (int32_t r = 0; r < num_threads_; ++r) claimed_[r].store(0, std::memory_order_relaxed);
   worlds_done_.store(0);
   if (threads_.empty()) return;  // stepped by recv() on the caller's thread
   {
@@ -87,9 +93,9 @@ void VecWorld::send() {
 void VecWorld::recv() {
   if (!in_flight_) throw std::logic_error("VecWorld.recv: no step in flight; call send() first");
   in_flight_ = false;
-  take_worlds();  // the caller steps worlds too, rather than wait idle
+  take_ranges(0);  // the caller steps range 0 (and any range not yet taken), rather than wait idle
   const int32_t n = num_worlds();
-  for (int spin = 0; worlds_done_.load(std::memory_order_acquire) < n && spin < 20000; ++spin) {
+  for (int spin = 0; worlds_done_.load(std::memory_order_acquire) < n && spin < kSpinIterations; ++spin) {
   }
   std::exception_ptr error;
   {
@@ -117,29 +123,36 @@ void VecWorld::step_world(int32_t w) {
   if (action_mask_ != nullptr) world.fill_action_mask(action_mask_ + w * a * world.num_actions());
 }
 
-void VecWorld::take_worlds() {
+void VecWorld::take_range(int32_t range) {
+  if (claimed_[range].exchange(1, std::memory_order_acq_rel) != 0) return;
   const int32_t n = num_worlds();
-  int32_t finished = 0;
-  for (int32_t w = next_world_.fetch_add(1); w < n; w = next_world_.fetch_add(1)) {
+  const int32_t first = static_cast<int32_t>(static_cast<int64_t>(n) * range / num_threads_);
+  const int32_t last = static_cast<int32_t>(static_cast<int64_t>(n) * (range + 1) / num_threads_);
+  for (int32_t w = first; w < last; ++w) {
     try {
       step_world(w);  // actions were validated by send(); a reset can still fail (a map that cannot fit)
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) error_ = std::current_exception();
     }
-    ++finished;
   }
-  if (finished > 0 && worlds_done_.fetch_add(finished, std::memory_order_acq_rel) + finished == n) {
+  const int32_t count = last - first;
+  if (worlds_done_.fetch_add(count, std::memory_order_acq_rel) + count == n) {
     std::lock_guard<std::mutex> lock(mutex_);  // pairs with the wait in recv(): no lost wake-up
     work_done_.notify_all();
   }
 }
 
-void VecWorld::worker() {
+void VecWorld::take_ranges(int32_t first_choice) {
+  take_range(first_choice);
+  for (int32_t r = 0; r < num_threads_; ++r) take_range(r);
+}
+
+void VecWorld::worker(int32_t range) {
   uint64_t seen = 0;
   while (true) {
     // Spin a little for the next step (cheap when steps come back to back), then sleep.
-    for (int spin = 0; generation_.load(std::memory_order_acquire) == seen && spin < 20000; ++spin) {
+    for (int spin = 0; generation_.load(std::memory_order_acquire) == seen && spin < kSpinIterations; ++spin) {
       if (stopping_.load(std::memory_order_relaxed)) return;
     }
     {
@@ -148,7 +161,7 @@ void VecWorld::worker() {
       if (stopping_.load()) return;
       seen = generation_.load();
     }
-    take_worlds();
+    take_ranges(range);
   }
 }
 

@@ -16,11 +16,13 @@
 // its own RNG; rewards, terminals and truncations describe the step that ended the episode, observations already
 // belong to the new one, and final_observations / episode_stats hold the end of the old one.
 //
-// Threads: num_threads - 1 worker threads plus the caller's thread (inside recv) take worlds from a shared atomic
-// counter until all are stepped, so a slow world does not hold back a whole range and no thread idles while work is
-// left. Workers spin briefly for the next step before sleeping: a futex wake-up per step costs as much as stepping a
-// small batch. Every world has its own RNG, so the results do not depend on which thread steps it or how many there
-// are. send() wakes the workers and returns; recv() joins in and waits for the rest (step() = both).
+// Threads: the worlds are split into num_threads fixed contiguous ranges, so a world keeps being stepped on the same
+// core and its state stays in that core's cache. Worker t (1 .. num_threads - 1) claims range t; range 0 goes to the
+// caller's thread inside recv(), or to the first worker done with its own range when the caller is busy elsewhere
+// (asynchronous use). Any thread claims any range not yet taken before it waits, so nobody idles while work is left.
+// Workers spin briefly for the next step before sleeping: a futex wake-up per step costs as much as stepping a small
+// batch. Every world has its own RNG, so results do not depend on which thread steps it or how many there are.
+// send() wakes the workers and returns; recv() joins in and waits for the rest (step() = both).
 #pragma once
 
 #include <atomic>
@@ -62,8 +64,9 @@ class VecWorld {
 
  private:
   void step_world(int32_t index);
-  void take_worlds();  // step worlds from the shared counter until none is left; records the first exception
-  void worker();
+  void take_range(int32_t range);  // step a range if no other thread has claimed it; records the first exception
+  void take_ranges(int32_t first_choice);
+  void worker(int32_t range);
 
   std::vector<std::unique_ptr<World>> worlds_;
   int32_t agents_per_world_ = 0;
@@ -79,12 +82,12 @@ class VecWorld {
   uint8_t* observations_ = nullptr;
   const int32_t* actions_ = nullptr;
 
-  // Thread pool. `generation_` announces a step; `next_world_` hands out worlds; `worlds_done_` counts them.
+  // Thread pool. `generation_` announces a step; `claimed_` hands out ranges; `worlds_done_` counts stepped worlds.
   std::vector<std::thread> threads_;
   std::mutex mutex_;
   std::condition_variable work_ready_, work_done_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int32_t> next_world_{0};
+  std::unique_ptr<std::atomic<int32_t>[]> claimed_;  // per range: 1 once a thread took it this step
   std::atomic<int32_t> worlds_done_{0};
   std::atomic<bool> stopping_{false};
   bool in_flight_ = false;

@@ -1,0 +1,80 @@
+"""Trainer hyperparameters: one dataclass, one docstring per field, and the derived sizes checked in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TrainerConfig:
+    """LSTM PPO hyperparameters. Defaults suit the arena on a CPU; every field is a `trainer.<name>=` override."""
+
+    total_timesteps: int = field(default=2_000_000, metadata={"doc": "agent-steps to train for (all agents, all ranks)"})
+    num_envs: int = field(default=16, metadata={"doc": "worlds stepped together per rank"})
+    num_threads: int = field(default=2, metadata={"doc": "C++ threads stepping the worlds"})
+    async_envs: bool = field(default=False, metadata={
+        "doc": "double-buffer: two halves of the worlds, one steps while the policy acts for the other"})
+    rollout_steps: int = field(default=64, metadata={"doc": "steps per world between updates"})
+    bptt_horizon: int = field(default=16, metadata={"doc": "LSTM sequence length for truncated BPTT"})
+    num_minibatches: int = field(default=4, metadata={"doc": "minibatches per epoch (of whole sequences)"})
+    update_epochs: int = field(default=2, metadata={"doc": "passes over each rollout"})
+    learning_rate: float = field(default=3e-4, metadata={"doc": "Adam learning rate at the start"})
+    anneal_lr: bool = field(default=True, metadata={"doc": "decay the learning rate linearly to 0"})
+    gamma: float = field(default=0.99, metadata={"doc": "discount"})
+    gae_lambda: float = field(default=0.95, metadata={"doc": "GAE lambda"})
+    clip_coef: float = field(default=0.2, metadata={"doc": "PPO ratio clip"})
+    clip_vloss: bool = field(default=True, metadata={"doc": "clip the value loss around the old values"})
+    norm_adv: bool = field(default=True, metadata={"doc": "normalise advantages per minibatch"})
+    ent_coef: float = field(default=0.01, metadata={"doc": "entropy bonus"})
+    vf_coef: float = field(default=0.5, metadata={"doc": "value loss weight"})
+    max_grad_norm: float = field(default=0.5, metadata={"doc": "gradient clipping norm"})
+    hidden_size: int = field(default=128, metadata={"doc": "encoder output and LSTM size"})
+    seed: int = field(default=1, metadata={"doc": "seeds torch, numpy and the envs (rank r uses seed + 1000 r)"})
+    torch_threads: int = field(default=0, metadata={"doc": "torch intra-op threads (0: leave torch's default)"})
+    checkpoint_interval: int = field(default=50, metadata={"doc": "updates between checkpoints (a last one always)"})
+    eval_episodes: int = field(default=4, metadata={"doc": "episodes of the final evaluation (0: none)"})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainerConfig:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Sizes derived from the config and the env (per rank)."""
+
+    num_agents: int            # rows of the batch: agents across this rank's worlds
+    batch_size: int            # agent-steps per rollout
+    num_sequences: int         # BPTT sequences per rollout
+    sequences_per_minibatch: int
+    num_updates: int
+
+
+def derive_sizes(config: TrainerConfig, agents_per_env: int, world_size: int = 1) -> Sizes:
+    """Check the config against the env and compute the sizes; impossible combinations name both numbers."""
+    for name in ("num_envs", "num_threads", "rollout_steps", "bptt_horizon", "num_minibatches", "update_epochs",
+                 "hidden_size", "total_timesteps"):
+        if getattr(config, name) < 1:
+            raise ValueError(f"trainer.{name}: must be >= 1, got {getattr(config, name)}")
+    if config.rollout_steps % config.bptt_horizon:
+        raise ValueError(f"trainer.rollout_steps ({config.rollout_steps}) must be a multiple of "
+                         f"trainer.bptt_horizon ({config.bptt_horizon})")
+    if config.async_envs and config.num_envs % 2:
+        raise ValueError(f"trainer.async_envs needs an even trainer.num_envs, got {config.num_envs}")
+    num_agents = config.num_envs * agents_per_env
+    num_sequences = num_agents * (config.rollout_steps // config.bptt_horizon)
+    if num_sequences % config.num_minibatches:
+        raise ValueError(f"the {num_sequences} BPTT sequences per rollout (agents {num_agents} x "
+                         f"rollout_steps/bptt_horizon {config.rollout_steps // config.bptt_horizon}) do not split "
+                         f"into trainer.num_minibatches ({config.num_minibatches})")
+    batch_size = num_agents * config.rollout_steps
+    num_updates = max(1, config.total_timesteps // (batch_size * world_size))
+    for name in ("gamma", "gae_lambda"):
+        if not 0.0 <= getattr(config, name) <= 1.0:
+            raise ValueError(f"trainer.{name}: must be in [0, 1], got {getattr(config, name)}")
+    return Sizes(num_agents, batch_size, num_sequences, num_sequences // config.num_minibatches, num_updates)

@@ -1,0 +1,95 @@
+"""The network: a small CNN over the egocentric planes plus an MLP over the self features, an LSTM core, and actor
+and critic heads. Observations arrive as uint8 (N, C, H, W); each value is scaled by its exact upper bound from the
+observation space, so every input lies in [0, 1]."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.distributions import Categorical
+
+State = tuple[torch.Tensor, torch.Tensor]  # LSTM (h, c), each (1, B, hidden)
+
+
+def _init(layer: nn.Module, gain: float = float(np.sqrt(2))) -> nn.Module:
+    nn.init.orthogonal_(layer.weight, gain)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class Policy(nn.Module):
+    """Actor-critic with an LSTM core.
+
+    ``forward(observations (T, B, C, H, W), state, dones (T, B))`` runs a sequence, resetting each row's state where
+    ``dones`` is 1 (the observation starts a new episode); returns logits (T, B, A), values (T, B) and the final
+    state. ``step`` is the one-step form used in rollouts.
+    """
+
+    def __init__(self, observation_high: np.ndarray, num_actions: int, num_self_features: int,
+                 hidden_size: int = 128):
+        super().__init__()
+        channels, height, width = observation_high.shape
+        scale = 1.0 / np.maximum(observation_high.astype(np.float32), 1.0)
+        self.register_buffer("scale", torch.from_numpy(scale))
+        self.num_self_features = num_self_features
+        self.hidden_size = hidden_size
+        self.encoder = nn.Sequential(
+            _init(nn.Conv2d(channels - 1, 32, 3, padding=1)), nn.ReLU(),
+            _init(nn.Conv2d(32, 64, 3, stride=2, padding=1)), nn.ReLU(),
+            nn.Flatten(),
+        )
+        with torch.no_grad():
+            conv_out = self.encoder(torch.zeros(1, channels - 1, height, width)).shape[1]
+        self.self_encoder = nn.Sequential(_init(nn.Linear(num_self_features, 64)), nn.ReLU())
+        self.project = nn.Sequential(_init(nn.Linear(conv_out + 64, hidden_size)), nn.ReLU())
+        self.lstm = nn.LSTM(hidden_size, hidden_size)
+        for name, parameter in self.lstm.named_parameters():
+            if "bias" in name:
+                nn.init.zeros_(parameter)
+            else:
+                nn.init.orthogonal_(parameter, 1.0)
+        self.actor = _init(nn.Linear(hidden_size, num_actions), 0.01)
+        self.critic = _init(nn.Linear(hidden_size, 1), 1.0)
+
+    def initial_state(self, batch: int, device: torch.device | str = "cpu") -> State:
+        zeros = torch.zeros(1, batch, self.hidden_size, device=device)
+        return zeros, zeros.clone()
+
+    def encode(self, observations: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) uint8 -> (N, hidden) features."""
+        x = observations.float() * self.scale
+        planes = x[:, :-1]
+        self_features = x[:, -1].flatten(1)[:, : self.num_self_features]
+        return self.project(torch.cat([self.encoder(planes), self.self_encoder(self_features)], dim=1))
+
+    def forward(self, observations: torch.Tensor, state: State, dones: torch.Tensor):
+        steps, batch = observations.shape[:2]
+        features = self.encode(observations.reshape(steps * batch, *observations.shape[2:]))
+        features = features.reshape(steps, batch, -1)
+        h, c = state
+        outputs = []
+        for t in range(steps):  # reset the memory of rows whose observation starts a new episode
+            keep = (1.0 - dones[t]).view(1, batch, 1)
+            out, (h, c) = self.lstm(features[t : t + 1], (h * keep, c * keep))
+            outputs.append(out)
+        hidden = torch.cat(outputs)
+        return self.actor(hidden), self.critic(hidden).squeeze(-1), (h, c)
+
+    def step(self, observations: torch.Tensor, state: State, dones: torch.Tensor,
+             actions: torch.Tensor | None = None, deterministic: bool = False):
+        """One step for a batch (B, C, H, W): returns actions, log-probs, entropy, values (each (B,)), new state."""
+        logits, values, state = self.forward(observations.unsqueeze(0), state, dones.unsqueeze(0))
+        distribution = Categorical(logits=logits[0])
+        if actions is None:
+            actions = logits[0].argmax(-1) if deterministic else distribution.sample()
+        return actions, distribution.log_prob(actions), distribution.entropy(), values[0], state
+
+
+def make_policy(env, hidden_size: int) -> Policy:
+    """A Policy sized for a gridenv VecEnv or ParallelEnv."""
+    space = env.single_observation_space if hasattr(env, "single_observation_space") else \
+        env.observation_space(env.possible_agents[0])
+    num_actions = env.single_action_space.n if hasattr(env, "single_action_space") else \
+        env.action_space(env.possible_agents[0]).n
+    return Policy(np.asarray(space.high), num_actions, len(env.self_feature_names), hidden_size)
