@@ -17,6 +17,7 @@ def test_values_follow_the_seed_runner_conventions():
     assert parse_value("12") == 12 and parse_value("0.5") == 0.5 and parse_value("null") is None
     assert parse_value("'42'") == "42" and parse_value('"true"') == "true" and parse_value("clans") == "clans"
     assert parse_value("[1, 2]") == [1, 2]
+    assert parse_value("1e-3") == 0.001 and parse_value("'1e-3'") == "1e-3"
 
 
 def test_dotted_overrides_reach_models_dicts_and_lists():

@@ -1,8 +1,12 @@
-"""Trainer hyperparameters: one dataclass, one docstring per field, and the derived sizes checked in one place."""
+"""Trainer hyperparameters: one dataclass, one docstring per field, per-env overlays (overlays.yaml), and the
+derived sizes checked in one place."""
 
 from __future__ import annotations
 
 import dataclasses
+from importlib import resources
+
+import yaml
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,11 +20,11 @@ class TrainerConfig:
     num_threads: int = field(default=2, metadata={"doc": "C++ threads stepping the worlds"})
     async_envs: bool = field(default=False, metadata={
         "doc": "double-buffer: two halves of the worlds, one steps while the policy acts for the other"})
-    rollout_steps: int = field(default=64, metadata={"doc": "steps per world between updates"})
+    rollout_steps: int = field(default=32, metadata={"doc": "steps per world between updates"})
     bptt_horizon: int = field(default=16, metadata={"doc": "LSTM sequence length for truncated BPTT"})
     num_minibatches: int = field(default=4, metadata={"doc": "minibatches per epoch (of whole sequences)"})
-    update_epochs: int = field(default=2, metadata={"doc": "passes over each rollout"})
-    learning_rate: float = field(default=3e-4, metadata={"doc": "Adam learning rate at the start"})
+    update_epochs: int = field(default=4, metadata={"doc": "passes over each rollout"})
+    learning_rate: float = field(default=1e-3, metadata={"doc": "Adam learning rate at the start"})
     anneal_lr: bool = field(default=True, metadata={"doc": "decay the learning rate linearly to 0"})
     gamma: float = field(default=0.99, metadata={"doc": "discount"})
     gae_lambda: float = field(default=0.95, metadata={"doc": "GAE lambda"})
@@ -78,3 +82,13 @@ def derive_sizes(config: TrainerConfig, agents_per_env: int, world_size: int = 1
         if not 0.0 <= getattr(config, name) <= 1.0:
             raise ValueError(f"trainer.{name}: must be in [0, 1], got {getattr(config, name)}")
     return Sizes(num_agents, batch_size, num_sequences, num_sequences // config.num_minibatches, num_updates)
+
+
+def env_overlay(env_name: str) -> dict[str, Any]:
+    """Trainer defaults for one environment from overlays.yaml (by name without version), or {}."""
+    overlays = yaml.safe_load(resources.files("gridenv_train").joinpath("overlays.yaml").read_text()) or {}
+    overlay = overlays.get(env_name, {})
+    unknown = set(overlay) - {f.name for f in dataclasses.fields(TrainerConfig)}
+    if unknown:
+        raise ValueError(f"overlays.yaml: {env_name}: unknown trainer fields {sorted(unknown)}")
+    return overlay

@@ -34,9 +34,10 @@ class Policy(nn.Module):
         self.register_buffer("scale", torch.from_numpy(scale))
         self.num_self_features = num_self_features
         self.hidden_size = hidden_size
+        # 1x1 mixes the channels per cell cheaply; the strided 3x3 sees neighbourhoods at half resolution.
         self.encoder = nn.Sequential(
-            _init(nn.Conv2d(channels - 1, 32, 3, padding=1)), nn.ReLU(),
-            _init(nn.Conv2d(32, 64, 3, stride=2, padding=1)), nn.ReLU(),
+            _init(nn.Conv2d(channels - 1, 32, 1)), nn.ReLU(),
+            _init(nn.Conv2d(32, 32, 3, stride=2, padding=1)), nn.ReLU(),
             nn.Flatten(),
         )
         with torch.no_grad():
@@ -68,10 +69,12 @@ class Policy(nn.Module):
         features = self.encode(observations.reshape(steps * batch, *observations.shape[2:]))
         features = features.reshape(steps, batch, -1)
         h, c = state
+        # The LSTM runs in one call per stretch without episode starts; memories are zeroed where one begins.
+        starts = [0] + [t for t in range(1, steps) if bool(dones[t].any())] + [steps]
         outputs = []
-        for t in range(steps):  # reset the memory of rows whose observation starts a new episode
-            keep = (1.0 - dones[t]).view(1, batch, 1)
-            out, (h, c) = self.lstm(features[t : t + 1], (h * keep, c * keep))
+        for begin, end in zip(starts[:-1], starts[1:]):
+            keep = (1.0 - dones[begin]).view(1, batch, 1)
+            out, (h, c) = self.lstm(features[begin:end], (h * keep, c * keep))
             outputs.append(out)
         hidden = torch.cat(outputs)
         return self.actor(hidden), self.critic(hidden).squeeze(-1), (h, c)

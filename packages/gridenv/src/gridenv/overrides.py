@@ -16,11 +16,18 @@ from pydantic import BaseModel
 
 
 def parse_value(text: str) -> Any:
-    """A command-line value as a YAML scalar (or flow list/dict)."""
+    """A command-line value as a YAML scalar (or flow list/dict); unquoted ``1e-3`` is a float too (YAML 1.1 would
+    keep it a string)."""
     try:
-        return yaml.safe_load(text) if text != "" else ""
+        value = yaml.safe_load(text) if text != "" else ""
     except yaml.YAMLError:
         return text
+    if isinstance(value, str) and not text.strip().startswith(("'", '"')):
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    return value
 
 
 def split_override(item: str) -> tuple[str, Any]:

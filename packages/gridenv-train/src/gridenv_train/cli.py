@@ -1,0 +1,140 @@
+"""``gridenv-train --env arena [--run NAME] [--device auto|cpu|cuda] [--resume] [key=value ...]``
+
+Overrides are dotted ``key=value`` pairs: ``trainer.<field>=...`` for the hyperparameters listed below, and
+``env.<path>=...`` for the environment config (``env.game.num_agents=12``, ``env.kinship.scheme=clans``), read as YAML
+scalars (``true``/``false``, numbers, quoted strings stay strings). An unknown key is an error naming the closest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import sys
+import time
+from typing import Any
+
+import gridenv
+from gridenv.overrides import apply_overrides, split_override
+from gridenv_train.config import TrainerConfig, env_overlay
+
+
+def _trainer_help() -> str:
+    lines = ["trainer hyperparameters (trainer.<name>=value; default in brackets):"]
+    for field in dataclasses.fields(TrainerConfig):
+        lines.append(f"  trainer.{field.name:<22} [{field.default}]  {field.metadata.get('doc', '')}")
+    lines.append("environment overrides: env.<path>=value, e.g. env.game.num_agents=12 env.map.width=40 "
+                 "(see `gridenv show NAME` for every key)")
+    lines.append("per-environment defaults (applied before your overrides): gridenv_train/overlays.yaml")
+    lines.append(f"registered environments: {', '.join(gridenv.list_envs())}")
+    return "\n".join(lines)
+
+
+def parse_overrides(items: list[str], env_config: gridenv.EnvConfig,
+                    trainer: TrainerConfig) -> tuple[gridenv.EnvConfig, TrainerConfig]:
+    """Apply ``env.*`` and ``trainer.*`` overrides; raise ValueError naming a bad key and the closest valid one."""
+    fields = {f.name: f for f in dataclasses.fields(TrainerConfig)}
+    env_items, trainer_values = [], {}
+    for item in items:
+        key, value = split_override(item)
+        if key.startswith("env."):
+            env_items.append(f"{key[4:]}={item.partition('=')[2]}")
+        elif key.startswith("trainer."):
+            name = key[len("trainer."):]
+            if name not in fields:
+                close = difflib.get_close_matches(name, list(fields), n=1)
+                hint = f"; did you mean 'trainer.{close[0]}'?" if close else ""
+                raise ValueError(f"unknown key {key!r}{hint}")
+            trainer_values[name] = _coerce(key, value, type(fields[name].default))
+        else:
+            candidates = [f"trainer.{name}" for name in fields] + ["env.game", "env.map", "env.kinship"]
+            close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.4)
+            if not close and key.split(".")[0] in fields:
+                close = [f"trainer.{key}"]
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"override {key!r}: keys start with 'env.' or 'trainer.'{hint}")
+    if env_items:
+        try:
+            env_config = apply_overrides(env_config, env_items)
+        except ValueError as error:
+            raise ValueError(f"env override: {error}") from None
+    return env_config, dataclasses.replace(trainer, **trainer_values)
+
+
+def _coerce(key: str, value: Any, kind: type) -> Any:
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"{key}: expected a {kind.__name__}, got {value!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridenv-train", description=__doc__, epilog=_trainer_help(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default="arena", help="registered environment name or a YAML/JSON config file "
+                        "[arena]")
+    parser.add_argument("--run", "--run-name", dest="run", default=None,
+                        help="run name [<env>-<date>-<time>]; outputs go to <train-dir>/<run>/ (under torchrun write "
+                        "--run-name: torchrun's own parser claims --run)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="[auto]: CUDA if available")
+    parser.add_argument("--train-dir", default="train_dir", help="[train_dir]")
+    parser.add_argument("--resume", action="store_true", help="continue the run from its latest checkpoint")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+    parser.add_argument("overrides", nargs="*", help="trainer.<name>=value and env.<path>=value")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from gridenv_train.train import train
+
+    args = build_parser().parse_args(argv)
+    try:
+        if args.env.endswith((".yaml", ".yml", ".json")):
+            env_config = gridenv.EnvConfig.load(args.env)
+        else:
+            env_config = gridenv.resolve_config(args.env)
+        trainer = TrainerConfig(**{**TrainerConfig().to_dict(), **env_overlay(env_config.name)})
+        env_config, trainer = parse_overrides(args.overrides, env_config, trainer)
+        run = args.run or f"{env_config.full_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        summary = train(env_config, trainer, run, args.train_dir, device=args.device, resume=args.resume,
+                        progress=not args.no_progress)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"gridenv-train: error: {error}", file=sys.stderr)  # plain: an error line must not be re-wrapped
+        return 2
+    if summary.get("checkpoint") is None:  # a non-zero rank under torchrun
+        return 0
+    table = Table(title=f"gridenv-train: {summary['run']}")
+    table.add_column("")
+    table.add_column("")
+    table.add_row("environment", summary["env"])
+    table.add_row("agent-steps", f"{summary['global_step']:,}" + (f" ({summary['world_size']} ranks)"
+                                                                   if summary["world_size"] > 1 else ""))
+    table.add_row("agent-steps per second", f"{summary['sps']:,.0f}")
+    table.add_row("time share env / inference / learn",
+                  " / ".join(f"{summary['time_share'][k]:.0%}" for k in ("env", "inference", "learn")))
+    stats = summary["last_episode_stats"]
+    if stats:
+        table.add_row("last episodes: return / hearts per agent",
+                      f"{stats['reward']:.3f} / {stats.get('heart.gained', 0.0):.3f}")
+    if "eval" in summary:
+        table.add_row(f"eval return ({summary['eval']['episodes']} episodes): trained vs random",
+                      f"{summary['eval']['mean_return']:.3f} vs {summary['eval_random']['mean_return']:.3f}")
+        table.add_row("replay", f"{summary['replay']['steps']} steps, return {summary['replay']['return']:.2f}")
+    Console().print(table)
+    print(f"checkpoint: {summary['checkpoint']}")
+    print(f"tensorboard: tensorboard --logdir {summary['tensorboard']}")
+    if "replay" in summary:
+        print(f"replay: {summary['replay']['path']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

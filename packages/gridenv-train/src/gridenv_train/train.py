@@ -1,0 +1,370 @@
+"""LSTM PPO on gridenv's batched C++ env — one loop that reads top to bottom:
+seed -> envs -> policy -> storage -> rollout -> advantages -> update -> log (-> checkpoint).
+
+Multi-GPU / multi-node: run under ``torchrun``; each rank steps its own worlds (seed + 1000 * rank) and
+``torch.nn.parallel.DistributedDataParallel`` averages the gradients (NCCL on CUDA, gloo on CPU).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.distributions import Categorical
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.tensorboard import SummaryWriter
+
+import gridenv
+import gridenv.vector
+from gridenv_train.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint, save_checkpoint
+from gridenv_train.config import TrainerConfig, derive_sizes
+from gridenv_train.evaluate import evaluate, record_replay
+from gridenv_train.policy import make_policy
+from gridenv_train.policy_api import RandomPolicy, TrainedPolicy
+from gridenv_train.ppo import compute_gae, linear_lr, ppo_loss
+
+
+@dataclass
+class Distributed:
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device_request: str) -> Distributed:
+    """torchrun sets WORLD_SIZE/RANK/LOCAL_RANK; without them this is a single process."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return Distributed()
+    use_cuda = device_request != "cpu" and torch.cuda.is_available()
+    dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    return Distributed(dist.get_rank(), int(os.environ.get("LOCAL_RANK", "0")), world_size)
+
+
+def resolve_device(request: str, local_rank: int) -> torch.device:
+    if request not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device: expected auto, cpu or cuda, got {request!r}")
+    if request == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available (torch.cuda.is_available() is False)")
+    if request == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    torch.cuda.set_device(local_rank)
+    return torch.device("cuda", local_rank)
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class EpisodeLog:
+    """Per-agent episode stats of the episodes that finished since the last log, averaged."""
+
+    def __init__(self, stat_names: list[str]):
+        self.stat_names = stat_names
+        self.sums = np.zeros(len(stat_names))
+        self.count = 0
+
+    def add(self, vec: gridenv.vector.VecEnv) -> None:
+        if vec.episode_done.any():
+            rows = np.repeat(vec.episode_done, vec.agents_per_env)
+            self.sums += vec.episode_stats[rows].sum(axis=0)
+            self.count += int(rows.sum())
+
+    def pop(self) -> dict[str, float]:
+        means = {} if self.count == 0 else dict(zip(self.stat_names, (self.sums / self.count).tolist()))
+        self.sums[:] = 0
+        self.count = 0
+        return means
+
+
+def train(env_config: gridenv.EnvConfig, config: TrainerConfig, run: str, train_dir: str | Path = "train_dir",
+          device: str = "auto", resume: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Train and return a summary (also written to ``<train_dir>/<run>/summary.json`` by rank 0)."""
+    ranks = setup_distributed(device)
+    try:
+        return _train(env_config, config, run, Path(train_dir), resolve_device(device, ranks.local_rank), resume,
+                      progress, ranks)
+    finally:
+        if ranks.world_size > 1:
+            dist.destroy_process_group()
+
+
+def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device: torch.device, resume: bool,
+           progress: bool, ranks: Distributed) -> dict[str, Any]:
+    run_dir = train_dir / run
+    checkpoint = None
+    if resume:
+        found = list_checkpoints(run_dir)
+        if not found:
+            raise FileNotFoundError(f"--resume: no checkpoint under {run_dir}")
+        checkpoint = load_checkpoint(found[-1], device)
+        env_config = gridenv.EnvConfig.model_validate(checkpoint["env_config"])
+        config = TrainerConfig.from_dict(checkpoint["trainer_config"])
+
+    # --- seed -----------------------------------------------------------------------------------------------------
+    rank_seed = config.seed + 1000 * ranks.rank
+    _seed_everything(rank_seed)
+    if config.torch_threads:
+        torch.set_num_threads(config.torch_threads)
+
+    # --- envs: one VecEnv, or two halves stepped alternately (async double-buffering) -------------------------------
+    shard_count = 2 if config.async_envs else 1
+    shards = [gridenv.vector.make(env_config, num_envs=config.num_envs // shard_count,
+                                  num_threads=config.num_threads) for _ in range(shard_count)]
+    probe = shards[0]
+    sizes = derive_sizes(config, probe.agents_per_env, ranks.world_size)
+    n, steps = sizes.num_agents, config.rollout_steps
+    rows = [slice(i * n // shard_count, (i + 1) * n // shard_count) for i in range(shard_count)]
+
+    # --- policy and optimiser -------------------------------------------------------------------------------------
+    policy = make_policy(probe, config.hidden_size).to(device)
+    optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate, eps=1e-5)
+    start_update, global_step = 0, 0
+    if checkpoint is not None:
+        policy.load_state_dict(checkpoint["policy"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        start_update = checkpoint["trainer_state"]["update"] + 1
+        global_step = checkpoint["trainer_state"]["global_step"]
+        torch.set_rng_state(checkpoint["trainer_state"]["torch_rng"][ranks.rank % len(
+            checkpoint["trainer_state"]["torch_rng"])])
+    model = DistributedDataParallel(policy) if ranks.world_size > 1 else policy
+
+    # --- storage: (T, N, ...) on the device; observations arrive in one host->device copy per shard and step ------
+    pin = device.type == "cuda"
+    obs_shape = probe.single_observation_space.shape
+    storage_obs = torch.zeros((steps, n, *obs_shape), dtype=torch.uint8, device=device)
+    storage_actions = torch.zeros((steps, n), dtype=torch.long, device=device)
+    storage_logprobs = torch.zeros((steps, n), device=device)
+    storage_rewards = torch.zeros((steps, n), device=device)
+    storage_dones = torch.zeros((steps, n), device=device)
+    storage_values = torch.zeros((steps, n), device=device)
+    chunks = steps // config.bptt_horizon
+    storage_states = [torch.zeros((chunks, 1, n, config.hidden_size), device=device) for _ in range(2)]
+
+    # Envs start from a seed that also depends on where the run starts, so a resumed run sees fresh episodes.
+    host_obs = []
+    for i, shard in enumerate(shards):
+        shard.reset(seed=rank_seed * 7919 + start_update * 104729 + i * 65537)
+        host_obs.append(torch.from_numpy(shard.observations).pin_memory() if pin else
+                        torch.from_numpy(shard.observations))
+    state = policy.initial_state(n, device)
+    next_done = torch.zeros(n, device=device)
+    episode_log = EpisodeLog(probe.stat_names)
+
+    writer = SummaryWriter(str(run_dir / "tensorboard")) if ranks.is_main else None
+    if ranks.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(json.dumps(
+            {"env": env_config.to_dict(), "trainer": config.to_dict()}, indent=2))
+    bar = _progress(progress and ranks.is_main, sizes.num_updates - start_update, run)
+    timing = {"env": 0.0, "inference": 0.0, "learn": 0.0}
+    last_stats: dict[str, float] = {}
+    losses: dict[str, float] = {}
+    start_time = time.perf_counter()
+    start_step = global_step
+
+    for update in range(start_update, sizes.num_updates):
+        lr = linear_lr(update, sizes.num_updates, config.learning_rate, config.anneal_lr)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+
+        # --- rollout --------------------------------------------------------------------------------------------
+        policy.eval()
+        for t in range(steps):
+            if t % config.bptt_horizon == 0:
+                storage_states[0][t // config.bptt_horizon] = state[0]
+                storage_states[1][t // config.bptt_horizon] = state[1]
+            pending = []
+            for i, shard in enumerate(shards):
+                tick = time.perf_counter()
+                r = rows[i]
+                obs = host_obs[i].to(device, non_blocking=True)
+                storage_obs[t, r] = obs
+                storage_dones[t, r] = next_done[r]
+                with torch.no_grad():
+                    shard_state = (state[0][:, r], state[1][:, r])
+                    action, logprob, _, value, shard_state = policy.step(obs, shard_state, next_done[r])
+                state[0][:, r], state[1][:, r] = shard_state
+                storage_actions[t, r], storage_logprobs[t, r], storage_values[t, r] = action, logprob, value
+                actions_host = action.to(torch.int32).cpu().numpy()
+                timing["inference"] += time.perf_counter() - tick
+                tick = time.perf_counter()
+                shard.send(actions_host)  # steps in C++ threads while the next shard's actions are computed
+                timing["env"] += time.perf_counter() - tick
+                pending.append(i)
+            for i in pending:
+                tick = time.perf_counter()
+                shard = shards[i]
+                _, rewards, terminals, truncations, _ = shard.recv()
+                timing["env"] += time.perf_counter() - tick
+                r = rows[i]
+                reward = torch.from_numpy(rewards).to(device)
+                bootstrap = truncations & ~terminals
+                if bootstrap.any():  # a time limit is not death: add the discounted value of the final observation
+                    index = torch.from_numpy(np.flatnonzero(bootstrap)).to(device)
+                    final = torch.from_numpy(shard.final_observations[bootstrap]).to(device)
+                    with torch.no_grad():
+                        global_rows = index + r.start
+                        _, _, _, final_value, _ = policy.step(
+                            final, (state[0][:, global_rows], state[1][:, global_rows]),
+                            torch.zeros(len(index), device=device))
+                    reward[index] += config.gamma * final_value
+                storage_rewards[t, r] = reward
+                next_done[r] = torch.from_numpy(terminals | truncations).to(device, torch.float32)
+                episode_log.add(shard)
+        global_step += sizes.batch_size * ranks.world_size
+
+        # --- advantages -----------------------------------------------------------------------------------------
+        tick = time.perf_counter()
+        with torch.no_grad():
+            next_obs = torch.cat([h.to(device) for h in host_obs])
+            _, _, _, next_value, _ = policy.step(next_obs, state, next_done)
+        advantages, returns = compute_gae(storage_rewards, storage_values, storage_dones, next_value, next_done,
+                                          config.gamma, config.gae_lambda)
+
+        # --- update: minibatches of whole sequences, so BPTT sees intact sequences --------------------------------
+        policy.train()
+        L = config.bptt_horizon
+        for _ in range(config.update_epochs):
+            order = torch.randperm(sizes.num_sequences, device=device)
+            for batch in order.split(sizes.sequences_per_minibatch):
+                chunk, agent = batch // n, batch % n
+                time_index = (chunk[None, :] * L + torch.arange(L, device=device)[:, None])  # (L, B)
+                agent_index = agent[None, :].expand(L, -1)
+                initial = (storage_states[0][chunk, 0, agent][None], storage_states[1][chunk, 0, agent][None])
+                logits, values, _ = model(storage_obs[time_index, agent_index], initial,
+                                          storage_dones[time_index, agent_index])
+                distribution = Categorical(logits=logits)
+                actions = storage_actions[time_index, agent_index]
+                loss, losses = ppo_loss(
+                    distribution.log_prob(actions).flatten(), storage_logprobs[time_index, agent_index].flatten(),
+                    advantages[time_index, agent_index].flatten(), values.flatten(),
+                    storage_values[time_index, agent_index].flatten(), returns[time_index, agent_index].flatten(),
+                    distribution.entropy().flatten(), config.clip_coef, config.clip_vloss, config.vf_coef,
+                    config.ent_coef, config.norm_adv)
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)
+                optimizer.step()
+        timing["learn"] += time.perf_counter() - tick
+
+        # --- log --------------------------------------------------------------------------------------------------
+        elapsed = time.perf_counter() - start_time
+        sps = (global_step - start_step) / max(elapsed, 1e-9)
+        stats = episode_log.pop()
+        if stats:
+            last_stats = stats
+        if writer is not None:
+            writer.add_scalar("charts/learning_rate", lr, global_step)
+            writer.add_scalar("charts/SPS", sps, global_step)
+            for name, value in losses.items():
+                writer.add_scalar(f"losses/{name}", value, global_step)
+            total_time = sum(timing.values()) or 1.0
+            for name, value in timing.items():
+                writer.add_scalar(f"time/{name}_share", value / total_time, global_step)
+            if stats:
+                writer.add_scalar("charts/episode_return", stats["reward"], global_step)
+                writer.add_scalar("charts/hearts_per_agent", stats.get("heart.gained", 0.0), global_step)
+                for name, value in stats.items():
+                    writer.add_scalar(f"env/{name}", value, global_step)
+        if bar is not None:
+            bar.update(update, sps, last_stats.get("reward", float("nan")))
+        last = update == sizes.num_updates - 1
+        if ranks.is_main and (last or (update + 1) % config.checkpoint_interval == 0):
+            _save(run_dir, run, update, global_step, policy, optimizer, env_config, config)
+
+    if bar is not None:
+        bar.close()
+    in_sync = _parameters_in_sync(policy, ranks)
+    elapsed = time.perf_counter() - start_time
+    summary: dict[str, Any] = {
+        "run": run, "env": env_config.full_name, "global_step": global_step, "world_size": ranks.world_size,
+        "updates": sizes.num_updates, "sps": (global_step - start_step) / max(elapsed, 1e-9),
+        "seconds": elapsed, "params_in_sync": in_sync, "last_episode_stats": last_stats, "losses": losses,
+        "time_share": {k: v / (sum(timing.values()) or 1.0) for k, v in timing.items()},
+        "checkpoint": str(list_checkpoints(run_dir)[-1]) if ranks.is_main else None,
+        "tensorboard": str(run_dir / "tensorboard"),
+    }
+    if ranks.is_main:
+        if writer is not None:
+            writer.close()
+        if config.eval_episodes:
+            trained = TrainedPolicy(policy.cpu(), env_config, "cpu", seed=config.seed)
+            summary["eval"] = evaluate(trained, env_config, config.eval_episodes, seed=10_000 + config.seed,
+                                       num_threads=config.num_threads)
+            summary["eval_random"] = evaluate(RandomPolicy(probe.single_action_space.n, config.seed), env_config,
+                                              config.eval_episodes, seed=10_000 + config.seed,
+                                              num_threads=config.num_threads)
+            summary["replay"] = record_replay(trained, env_config, run_dir / "replay.npz", seed=config.seed)
+        _write_json(run_dir / "summary.json", summary)
+    return summary
+
+
+def _save(run_dir: Path, run: str, update: int, global_step: int, policy, optimizer, env_config, config) -> Path:
+    payload = {
+        "policy": policy.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "trainer_state": {"update": update, "global_step": global_step, "torch_rng": [torch.get_rng_state()]},
+        "env_config": env_config.to_dict(),
+        "trainer_config": config.to_dict(),
+        "run": run,
+        "version": update + 1,
+        "gridenv_version": gridenv.__version__,
+    }
+    return save_checkpoint(checkpoint_path(run_dir, run, update + 1), payload)
+
+
+def _parameters_in_sync(policy, ranks: Distributed) -> bool:
+    """DDP keeps replicas identical; check it (cheaply) at the end rather than trust it."""
+    if ranks.world_size == 1:
+        return True
+    checksum = torch.stack([p.detach().double().sum() for p in policy.parameters()]).sum().reshape(1).cpu()
+    gathered = [torch.zeros_like(checksum) for _ in range(ranks.world_size)]
+    dist.all_gather(gathered, checksum)
+    return all(torch.equal(g, gathered[0]) for g in gathered)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=float))
+    os.replace(tmp, path)
+
+
+class _progress:
+    """A rich progress bar with SPS and ETA (None-safe wrapper: disabled off the main rank or when asked)."""
+
+    def __new__(cls, enabled: bool, total: int, run: str):
+        if not enabled:
+            return None
+        return super().__new__(cls)
+
+    def __init__(self, enabled: bool, total: int, run: str):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                                  TextColumn("{task.completed}/{task.total} updates"),
+                                  TextColumn("{task.fields[sps]:>9,.0f} SPS"),
+                                  TextColumn("return {task.fields[ret]:.3f}"), TimeElapsedColumn(),
+                                  TimeRemainingColumn())
+        self._progress.start()
+        self._task = self._progress.add_task(run, total=total, sps=0.0, ret=float("nan"))
+
+    def update(self, update: int, sps: float, episode_return: float) -> None:
+        self._progress.update(self._task, advance=1, sps=sps, ret=episode_return)
+
+    def close(self) -> None:
+        self._progress.stop()

@@ -1,0 +1,166 @@
+"""Training runs end to end: checkpoints, resume, TensorBoard, the policy interface, the CLI, DDP on gloo."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import gridenv
+from gridenv_train import TrainerConfig, load_policy
+from gridenv_train.checkpoint import list_checkpoints, load_checkpoint
+from gridenv_train.cli import build_parser, parse_overrides
+from gridenv_train.train import train
+
+SMALL = dict(num_envs=4, num_threads=1, rollout_steps=16, bptt_horizon=8, num_minibatches=2, update_epochs=1,
+             hidden_size=16, eval_episodes=0)
+
+
+def small_config(updates: int, agents_per_env: int, **changes) -> TrainerConfig:
+    config = TrainerConfig(**{**SMALL, **changes})
+    return TrainerConfig(**{**config.to_dict(), "total_timesteps":
+                            updates * config.num_envs * agents_per_env * config.rollout_steps})
+
+
+def test_checkpoints_round_trip_and_load_as_policies(tmp_path, tiny_env):
+    summary = train(tiny_env, small_config(3, 1, checkpoint_interval=2), "rt", tmp_path, device="cpu",
+                    progress=False)
+    checkpoints = list_checkpoints(tmp_path / "rt")
+    assert [p.name for p in checkpoints] == ["rt:v2.pt", "rt:v3.pt"]
+    assert not list((tmp_path / "rt" / "checkpoints").glob("*.tmp"))  # atomic writes leave no partial files
+    payload = load_checkpoint(checkpoints[-1])
+    assert payload["trainer_state"]["global_step"] == summary["global_step"] == 3 * 4 * 16
+    assert gridenv.EnvConfig.model_validate(payload["env_config"]) == tiny_env
+    assert payload["trainer_config"]["hidden_size"] == 16
+    for uri in (tmp_path / "rt", checkpoints[-1], f"file://{checkpoints[-1]}"):
+        policy = load_policy(uri)
+        for name, tensor in policy.policy.state_dict().items():
+            torch.testing.assert_close(tensor, payload["policy"][name])
+    observations = np.zeros((5, *gridenv.parallel_env(tiny_env).observation_space("agent_0").shape), np.uint8)
+    actions, state = policy.act(observations, policy.initial_state(5))
+    assert actions.shape == (5,) and actions.dtype == np.int32 and ((actions >= 0) & (actions < 6)).all()
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        load_policy(tmp_path / "missing")
+    with pytest.raises(ValueError, match="only paths and file:// URIs"):
+        load_policy("s3://bucket/run")
+
+
+def test_resume_continues_the_step_counter_and_learning_rate_schedule(tmp_path):
+    env = gridenv.resolve_config("arena-small")
+    config = small_config(4, 4, checkpoint_interval=2)
+    straight = train(env, config, "run", tmp_path / "a", device="cpu", progress=False)
+    # An interrupted copy: the run as it was after update 2.
+    shutil.copytree(tmp_path / "a" / "run", tmp_path / "b" / "run")
+    (tmp_path / "b" / "run" / "checkpoints" / "run:v4.pt").unlink()
+    shutil.rmtree(tmp_path / "b" / "run" / "tensorboard")
+    resumed = train(env, TrainerConfig(), "run", tmp_path / "b", device="cpu", resume=True, progress=False)
+    assert resumed["global_step"] == straight["global_step"] == 4 * 4 * 4 * 16
+    a = load_checkpoint(tmp_path / "a" / "run")
+    b = load_checkpoint(tmp_path / "b" / "run")
+    assert a["trainer_state"]["update"] == b["trainer_state"]["update"] == 3
+    assert b["trainer_config"] == a["trainer_config"]  # the resumed run took its config from the checkpoint
+    steps = lambda ckpt: [s["step"] for s in ckpt["optimizer"]["state"].values()]  # noqa: E731
+    assert steps(a) == steps(b)  # Adam's step counts continued
+    rates = {}
+    for name in ("a", "b"):
+        events = EventAccumulator(str(tmp_path / name / "run" / "tensorboard"))
+        events.Reload()
+        rates[name] = {e.step: e.value for e in events.Scalars("charts/learning_rate")}
+    assert rates["b"] == {step: rates["a"][step] for step in rates["b"]}  # same LR at the same global steps
+    assert sorted(rates["b"]) == sorted(rates["a"])[2:]
+
+
+def test_tensorboard_event_files_hold_losses_sps_and_env_stats(tmp_path):
+    summary = train(gridenv.resolve_config("arena-small", game={"max_steps": 32}), small_config(3, 4), "tb",
+                    tmp_path, device="cpu", progress=False)
+    events = EventAccumulator(summary["tensorboard"])
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    for tag in ("losses/policy_loss", "losses/value_loss", "losses/entropy", "losses/approx_kl", "charts/SPS",
+                "charts/episode_return", "charts/hearts_per_agent", "env/heart.gained", "env/action.attack",
+                "time/env_share", "time/learn_share"):
+        assert tag in tags, tag
+    assert len(events.Scalars("charts/SPS")) == 3
+    saved = json.loads((tmp_path / "tb" / "summary.json").read_text())
+    assert saved["global_step"] == summary["global_step"] and saved["world_size"] == 1
+
+
+def test_async_double_buffering_trains_the_same_number_of_steps(tmp_path, tiny_env):
+    summary = train(tiny_env, small_config(2, 1, async_envs=True, num_threads=2), "async", tmp_path,
+                    device="cpu", progress=False)
+    assert summary["global_step"] == 2 * 4 * 16
+
+
+def test_cli_override_parsing_and_errors():
+    env, trainer = parse_overrides(["trainer.total_timesteps=1000", "env.game.num_agents=12",
+                                    "trainer.anneal_lr=false", "trainer.learning_rate=1e-3",
+                                    "env.kinship.scheme=clans"], gridenv.resolve_config("arena"), TrainerConfig())
+    assert trainer.total_timesteps == 1000 and trainer.anneal_lr is False and trainer.learning_rate == 1e-3
+    assert env.game.num_agents == 12 and env.kinship.scheme == "clans"
+    cases = [
+        ("trainer.total_timestep=5", r"unknown key 'trainer\.total_timestep'; did you mean 'trainer\.total_timesteps'"),
+        ("env.game.num_agnts=3", r"env override: unknown key 'game\.num_agnts'.*did you mean 'game\.num_agents'"),
+        ("total_timesteps=5", r"keys start with 'env\.' or 'trainer\.'; did you mean 'trainer\.total_timesteps'"),
+        ("trainer.anneal_lr=3", r"trainer\.anneal_lr: expected true or false, got 3"),
+        ("trainer.num_envs=2.5", r"trainer\.num_envs: expected a int, got 2\.5"),
+        ("trainer.seed", r"expected key=value"),
+    ]
+    for item, message in cases:
+        with pytest.raises(ValueError, match=message):
+            parse_overrides([item], gridenv.resolve_config("arena"), TrainerConfig())
+
+
+def test_help_lists_every_option_with_its_default():
+    text = build_parser().format_help()
+    for field in TrainerConfig.__dataclass_fields__.values():
+        assert f"trainer.{field.name}" in text and f"[{field.default}]" in text
+    for option in ("--env", "--run", "--device", "--resume", "--train-dir"):
+        assert option in text
+
+
+def run_cli(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "gridenv_train", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=600)
+
+
+def test_the_cli_trains_evaluates_and_reports(tmp_path):
+    result = run_cli("--env", "arena-small", "--run", "smoke", "--train-dir", str(tmp_path), "--no-progress",
+                     "--device", "cpu", "trainer.total_timesteps=256", "trainer.num_envs=2",
+                     "trainer.rollout_steps=16", "trainer.bptt_horizon=8", "trainer.eval_episodes=2",
+                     "env.game.max_steps=20")
+    assert result.returncode == 0, result.stderr
+    assert "smoke:v" in result.stdout and "tensorboard --logdir" in result.stdout
+    assert (tmp_path / "smoke" / "replay.npz").exists()
+    replay = np.load(tmp_path / "smoke" / "replay.npz")
+    assert replay["tiles"].shape[0] == replay["actions"].shape[0] + 1 == 21
+    bad = run_cli("--env", "arena-small", "trainer.total_timestep=5")
+    assert bad.returncode == 2 and "did you mean 'trainer.total_timesteps'" in bad.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ddp_two_processes_on_gloo(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+         "--master_port", str(free_port()), "-m", "gridenv_train", "--env", "arena-small", "--run-name", "ddp",
+         "--train-dir", str(tmp_path), "--device", "cpu", "--no-progress", "trainer.total_timesteps=1024",
+         "trainer.num_envs=2", "trainer.num_threads=1", "trainer.rollout_steps=16", "trainer.bptt_horizon=8",
+         "trainer.hidden_size=16", "trainer.eval_episodes=0"],
+        capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["params_in_sync"] is True
+    assert summary["global_step"] == 1024  # 8 agents x 16 steps x 2 ranks x 4 updates
+    assert [p.name for p in list_checkpoints(tmp_path / "ddp")] == ["ddp:v4.pt"]
