@@ -64,6 +64,21 @@ def resolve_device(request: str, local_rank: int) -> torch.device:
     return torch.device("cuda", local_rank)
 
 
+def _keep_freed_memory() -> None:
+    """Keep freed memory in the heap (glibc only). Every minibatch allocates and frees tens of MB of activations;
+    by default glibc hands such blocks back to the OS (munmap) and the next minibatch faults them in again, which
+    measured 40% of a CPU run's wall time in the kernel. Raising the mmap and trim thresholds stops that."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, 1 << 30)
+    libc.mallopt(m_trim_threshold, 1 << 31)
+
+
 def _seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -116,6 +131,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         config = TrainerConfig.from_dict(checkpoint["trainer_config"])
 
     # --- seed -----------------------------------------------------------------------------------------------------
+    _keep_freed_memory()
     rank_seed = config.seed + 1000 * ranks.rank
     _seed_everything(rank_seed)
     if config.torch_threads:
