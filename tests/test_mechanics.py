@@ -1,7 +1,7 @@
 """The resource economy on tiny ASCII maps, with the exact expected outcome beside each assertion."""
 
 import pytest
-from conftest import act, inventory, make_env, position
+from scenes import act, inventory, make_env, position
 
 import gridenv
 

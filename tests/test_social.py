@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import act, inventory, make_env, position
+from scenes import act, inventory, make_env, position
 
 import gridenv
 

@@ -1,10 +1,8 @@
-"""Helpers for mechanics tests on tiny hand-written ASCII maps."""
+"""Helpers for mechanics tests on tiny hand-written ASCII maps (imported by name: `from scenes import act`)."""
 
 from __future__ import annotations
 
 import textwrap
-
-import pytest
 
 import gridenv
 
@@ -44,7 +42,3 @@ def position(env, agent: int) -> tuple[int, int]:
     row, col, _ = env.world.agent_positions()[agent]
     return row, col
 
-
-@pytest.fixture
-def tiny_env():
-    return make_env
