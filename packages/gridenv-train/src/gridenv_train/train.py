@@ -374,13 +374,14 @@ class _progress:
         self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                                   TextColumn("{task.completed}/{task.total} updates"),
                                   TextColumn("{task.fields[sps]:>9,.0f} SPS"),
-                                  TextColumn("return {task.fields[ret]:.3f}"), TimeElapsedColumn(),
+                                  TextColumn("return {task.fields[ret]}"), TimeElapsedColumn(),
                                   TimeRemainingColumn())
         self._progress.start()
-        self._task = self._progress.add_task(run, total=total, sps=0.0, ret=float("nan"))
+        self._task = self._progress.add_task(run, total=total, sps=0.0, ret="-")
 
     def update(self, update: int, sps: float, episode_return: float) -> None:
-        self._progress.update(self._task, advance=1, sps=sps, ret=episode_return)
+        shown = "-" if episode_return != episode_return else f"{episode_return:.3f}"  # "-" until an episode ends
+        self._progress.update(self._task, advance=1, sps=sps, ret=shown)
 
     def close(self) -> None:
         self._progress.stop()
