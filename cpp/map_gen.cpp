@@ -309,6 +309,8 @@ void validate_map(const MapRules& map, const GameRules& rules, const std::string
   auto require = [&](bool ok, const std::string& what) {
     if (!ok) fail(field + "." + what);
   };
+  // Composites nest; a bound on the depth keeps every recursion over the map tree shallow.
+  if (std::count(field.begin(), field.end(), '[') > 8) fail(field + ": composite maps nest at most 8 deep");
   require(static_cast<int32_t>(map.generator) >= 0 && map.generator <= MapGenerator::kComposite,
           "generator: unknown generator");
   if (map.generator == MapGenerator::kComposite) {

@@ -102,6 +102,7 @@ void World::bind_buffers(uint8_t* observations, const int32_t* actions, float* r
 
 void World::reset(uint64_t seed, bool clear_step_outputs) {
   if (observations_ == nullptr) throw std::logic_error("World.reset: bind_buffers must be called first");
+  ready_ = false;  // until this reset completes: a map that cannot be generated leaves the world unsteppable
   rng_.reseed(seed);
   if (rules_.map.generator != MapGenerator::kAscii) generate_map(rules_, rng_, layout_);
   build_from_layout();
@@ -123,6 +124,7 @@ void World::reset(uint64_t seed, bool clear_step_outputs) {
     order_[a] = a;
   }
   write_observations();
+  ready_ = true;
 }
 
 void World::build_from_layout() {
@@ -188,6 +190,7 @@ void World::fill_action_mask(uint8_t* out) const {
 
 void World::step() {
   if (observations_ == nullptr) throw std::logic_error("World.step: bind_buffers must be called first");
+  if (!ready_) throw std::logic_error("World.step: the world has not been reset (or its last reset failed); call reset()");
   if (episode_over()) throw std::logic_error("World.step: the episode is over (max_steps reached); call reset()");
   check_actions();
   std::fill(raw_rewards_.begin(), raw_rewards_.end(), 0.0f);

@@ -109,6 +109,7 @@ class World {
   Kinship kinship_;
   int32_t step_ = 0;
   int32_t num_terminated_ = 0;
+  bool ready_ = false;  // a reset completed; false before the first and after one that threw
 
   std::vector<std::string> stat_names_;
   std::vector<double> stats_;

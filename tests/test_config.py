@@ -110,3 +110,26 @@ def test_the_engine_itself_rejects_bad_buffers_and_actions():
     unbound = gridenv._core.World(env.config.to_rules())
     with pytest.raises(RuntimeError, match="bind_buffers must be called first"):
         unbound.step()
+
+
+def test_a_world_whose_reset_failed_refuses_to_step():
+    env = gridenv.parallel_env("arena-small")
+    env.reset(seed=0)
+    config = env.config.to_rules()
+    config.map.converter_counts = [200, 0, 0]  # cannot fit in 12x12
+    world = gridenv._core.World(config)
+    world.bind_buffers(env._observations, env._actions, env._rewards, env._terminals, env._truncations)
+    with pytest.raises(RuntimeError, match="has not been reset"):
+        world.step()
+    with pytest.raises(ValueError, match="do not fit"):
+        world.reset(1)
+    with pytest.raises(RuntimeError, match="has not been reset \\(or its last reset failed\\)"):
+        world.step()
+
+
+def test_composite_nesting_is_bounded():
+    nested = {"generator": "maze", "width": 7, "height": 7, "converter_counts": {}}
+    for _ in range(10):
+        nested = {"generator": "composite", "parts": [nested]}
+    with pytest.raises(ValueError, match="composite maps nest at most 8 deep"):
+        gridenv.parallel_env({"game": {"num_agents": 1}, "map": nested})

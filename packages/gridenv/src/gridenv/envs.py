@@ -3,7 +3,8 @@
 ========================  ========  ==============================================================================
 name                      agents    what
 ========================  ========  ==============================================================================
-``arena-v0``              24        4 teams of 6; the full economy and social mechanics; teams share reward
+``arena-v0``              24        4 teams of 6; the full economy and social mechanics; teams share reward;
+                                    1 per heart, 0.1 per diamond
 ``arena-small-v0``        4         2 teams on 12x12, 200 steps: a fast smoke config with the arena's mechanics
 ``navigation-v0``         1         reach the altar through a new cave every episode (terminates on the heart)
 ``maze-v0``               1         reach the altar in a 15x15 procedural maze (``maze-small-v0`` 9x9,
@@ -30,12 +31,19 @@ MOVES = ["noop", "move_north", "move_south", "move_west", "move_east", "use"]
 FREE_BODY = BodyConfig(initial_energy=0, energy_regen=0, action_costs={name: 0 for name in MOVES})
 
 
+# A heart is the goal; a diamond pays a little so that the first step of the chain is learnable from scratch
+# (measured: 300k agent-steps of PPO then beat random play 0.315 to 0.172 per agent; with hearts only, both 0).
+ARENA_REWARDS = {"heart": 1.0, "diamond": 0.1}
+
+
 def _arena() -> EnvConfig:
     """24 agents in 4 teams of 6 on a 32x32 map with walls, 20 mines, 8 chargers and 6 altars; combat, shields,
-    sharing, glyphs and markers on; teams share reward (kin weight 0.5, rows normalised)."""
+    sharing, glyphs and markers on; teams share reward (kin weight 0.5, rows normalised); 1 per heart, 0.1 per
+    diamond."""
     return EnvConfig(
         name="arena",
-        game=GameConfig(num_agents=24, groups=[GroupConfig(name=f"team_{i}") for i in range(4)], max_steps=1000),
+        game=GameConfig(num_agents=24, groups=[GroupConfig(name=f"team_{i}") for i in range(4)], max_steps=1000,
+                        rewards=dict(ARENA_REWARDS)),
         map=MapConfig(width=32, height=32, wall_density=0.08,
                       converter_counts={"mine": 20, "charger": 8, "altar": 6}),
         kinship=KinshipConfig(scheme="teams", kin_weight=0.5),
@@ -46,7 +54,8 @@ def _arena_small() -> EnvConfig:
     """A fast smoke config: 4 agents in 2 teams on a 12x12 map, 200 steps."""
     return EnvConfig(
         name="arena-small",
-        game=GameConfig(num_agents=4, groups=[GroupConfig(name=f"team_{i}") for i in range(2)], max_steps=200),
+        game=GameConfig(num_agents=4, groups=[GroupConfig(name=f"team_{i}") for i in range(2)], max_steps=200,
+                        rewards=dict(ARENA_REWARDS)),
         map=MapConfig(width=12, height=12, wall_density=0.05, converter_counts={"mine": 4, "charger": 2, "altar": 2}),
         kinship=KinshipConfig(scheme="teams", kin_weight=0.5),
     )
