@@ -176,3 +176,17 @@ def test_gymnasium_vector_view_for_single_agent_configs():
     assert saw_final
     with pytest.raises(ValueError, match="has 24 agents per world"):
         gridenv.vector.GymVectorEnv("arena")
+
+
+def test_the_engine_writes_into_a_caller_supplied_observation_buffer():
+    import torch  # the trainer's pinned-memory case, shown with a torch-owned buffer (torch: installed for tests)
+    host = torch.zeros((2 * 4, 14, 11, 11), dtype=torch.uint8)
+    vec = gridenv.vector.make("arena-small", num_envs=2, observations=host.numpy(), seed=0)
+    assert np.shares_memory(vec.observations, host.numpy())
+    assert host.sum().item() > 0  # reset wrote into the torch tensor itself
+    before = host.clone()
+    vec.step(np.ones(8, np.int32))
+    assert not torch.equal(before, host)
+    with pytest.raises(ValueError, match=r"observations: expected a writeable C-contiguous uint8 array of shape "
+                                         r"\(8, 14, 11, 11\)"):
+        gridenv.vector.make("arena-small", num_envs=2, observations=np.zeros((8, 14, 11, 11), np.float32))

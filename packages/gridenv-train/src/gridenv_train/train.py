@@ -139,8 +139,18 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
 
     # --- envs: one VecEnv, or two halves stepped alternately (async double-buffering) -------------------------------
     shard_count = 2 if config.async_envs else 1
-    shards = [gridenv.vector.make(env_config, num_envs=config.num_envs // shard_count,
-                                  num_threads=config.num_threads) for _ in range(shard_count)]
+    shard_envs = config.num_envs // shard_count
+    probe_env = gridenv.vector.make(env_config, num_envs=1)
+    obs_shape = probe_env.single_observation_space.shape
+    pin = device.type == "cuda"
+    # The engine writes observations straight into these host tensors (pinned on CUDA, so each step's copy to the
+    # device is one asynchronous transfer); `host_obs[i]` and `shards[i].observations` are the same memory.
+    host_obs = [torch.zeros((shard_envs * probe_env.agents_per_env, *obs_shape), dtype=torch.uint8)
+                for _ in range(shard_count)]
+    if pin:
+        host_obs = [h.pin_memory() for h in host_obs]
+    shards = [gridenv.vector.make(env_config, num_envs=shard_envs, num_threads=config.num_threads,
+                                  observations=h.numpy()) for h in host_obs]
     probe = shards[0]
     sizes = derive_sizes(config, probe.agents_per_env, ranks.world_size)
     n, steps = sizes.num_agents, config.rollout_steps
@@ -160,8 +170,6 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     model = DistributedDataParallel(policy) if ranks.world_size > 1 else policy
 
     # --- storage: (T, N, ...) on the device; observations arrive in one host->device copy per shard and step ------
-    pin = device.type == "cuda"
-    obs_shape = probe.single_observation_space.shape
     storage_obs = torch.zeros((steps, n, *obs_shape), dtype=torch.uint8, device=device)
     storage_actions = torch.zeros((steps, n), dtype=torch.long, device=device)
     storage_logprobs = torch.zeros((steps, n), device=device)
@@ -172,11 +180,8 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     storage_states = [torch.zeros((chunks, 1, n, config.hidden_size), device=device) for _ in range(2)]
 
     # Envs start from a seed that also depends on where the run starts, so a resumed run sees fresh episodes.
-    host_obs = []
     for i, shard in enumerate(shards):
         shard.reset(seed=rank_seed * 7919 + start_update * 104729 + i * 65537)
-        host_obs.append(torch.from_numpy(shard.observations).pin_memory() if pin else
-                        torch.from_numpy(shard.observations))
     state = policy.initial_state(n, device)
     next_done = torch.zeros(n, device=device)
     episode_log = EpisodeLog(probe.stat_names)

@@ -47,7 +47,11 @@ from gridenv.parallel_env import world_seed
 class VecEnv:
     """N worlds of one config, stepped together in C++ (see the module docstring for the arrays)."""
 
-    def __init__(self, config: EnvConfig, num_envs: int = 1, num_threads: int = 1, action_mask: bool = False):
+    def __init__(self, config: EnvConfig, num_envs: int = 1, num_threads: int = 1, action_mask: bool = False,
+                 observations: np.ndarray | None = None):
+        """`observations`: optionally, the (N*A, C, H, W) uint8 C-contiguous array the engine writes observations
+        into — e.g. ``torch.empty(..., dtype=torch.uint8).pin_memory().numpy()``, so a trainer's host->GPU copy
+        starts from pinned memory with no extra host copy. By default the VecEnv allocates it."""
         if not isinstance(num_envs, int) or num_envs < 1:
             raise ValueError(f"num_envs: expected an int >= 1, got {num_envs!r}")
         if not isinstance(num_threads, int) or num_threads < 1:
@@ -70,7 +74,15 @@ class VecEnv:
         self.single_action_space = spaces.Discrete(probe.num_actions)
         n = self.num_agents
         # Owned here, written in place by the engine (cpp/vec_world.hpp).
-        self.observations = np.zeros((n, c, h, w), dtype=np.uint8)
+        if observations is None:
+            observations = np.zeros((n, c, h, w), dtype=np.uint8)
+        elif (not isinstance(observations, np.ndarray) or observations.dtype != np.uint8
+              or observations.shape != (n, c, h, w) or not observations.flags.c_contiguous
+              or not observations.flags.writeable):
+            raise ValueError(f"observations: expected a writeable C-contiguous uint8 array of shape {(n, c, h, w)}, "
+                             f"got {getattr(observations, 'dtype', type(observations))} "
+                             f"{getattr(observations, 'shape', '')}")
+        self.observations = observations
         self.actions = np.zeros(n, dtype=np.int32)
         self.rewards = np.zeros(n, dtype=np.float32)
         self.terminals = np.zeros(n, dtype=bool)
@@ -160,10 +172,11 @@ class VecEnv:
 
 
 def make(name_or_config: str | EnvConfig | dict = "arena", num_envs: int = 1, num_threads: int = 1,
-         seed: int | None = None, action_mask: bool = False, **overrides: Any) -> VecEnv:
+         seed: int | None = None, action_mask: bool = False, observations: np.ndarray | None = None,
+         **overrides: Any) -> VecEnv:
     """A :class:`VecEnv` of a registered name or config, reset with `seed` when one is given."""
     env = VecEnv(resolve_config(name_or_config, **overrides), num_envs=num_envs, num_threads=num_threads,
-                 action_mask=action_mask)
+                 action_mask=action_mask, observations=observations)
     if seed is not None:
         env.reset(seed=seed)
     return env
