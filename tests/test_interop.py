@@ -1,7 +1,6 @@
 """The MARL ecosystem around gridenv, with the real libraries: SuperSuit feeding Stable-Baselines3 PPO."""
 
 import numpy as np
-import pytest
 
 import gridenv
 
