@@ -1,7 +1,9 @@
 """Learning, honestly: PPO on navigation-v0 beats the random policy by a wide margin within a CPU budget.
 
 Measured on the 2-core development machine (2026-12-01): 400k agent-steps in ~110 s; the trained policy reached the
-altar in 0.97 of 128 evaluation episodes, the random policy in 0.14. The thresholds below leave a wide margin.
+altar in 0.97 of 128 evaluation episodes, the random policy in 0.14 (with trainer.seed=2: 0.92 against 0.23). The
+thresholds below leave a wide margin. (A cheaper encoder, 16 instead of 32 channels into the 3x3 convolution, reached
+only 0.24 in the same budget: this test is what keeps such a change honest.)
 """
 
 import pytest
