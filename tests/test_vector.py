@@ -171,7 +171,11 @@ def test_gymnasium_vector_view_for_single_agent_configs():
         if "final_obs" in infos:
             done = terminations | truncations
             np.testing.assert_array_equal(infos["_final_obs"], done)
-            assert (infos["episode"]["l"] if "l" in infos["episode"] else True) is not None
+            np.testing.assert_array_equal(infos["_episode"], done)
+            # an episode that terminated made its heart; one cut off by the time limit did not
+            hearts = infos["episode"]["heart.gained"]
+            np.testing.assert_array_equal(hearts[terminations], 1.0)
+            np.testing.assert_array_equal(hearts[truncations], 0.0)
             saw_final = True
     assert saw_final
     with pytest.raises(ValueError, match="has 24 agents per world"):

@@ -107,7 +107,6 @@ class GridParallelEnv(ParallelEnv):
         num_kinds = len(config.game.converters)
         self.state_space = spaces.Box(0, 2 + num_kinds, (world.height, world.width), dtype=np.uint8)
         self._seeded = False
-        self._episode_returns = np.zeros(n, dtype=np.float64)
 
     # Pickling (multiprocessing vector wrappers copy envs this way) keeps the config, not the episode in progress:
     # an unpickled env starts unreset.
@@ -144,7 +143,6 @@ class GridParallelEnv(ParallelEnv):
             self.world.reset(world_seed(int(np.random.SeedSequence().entropy % 2**63)))
             self._seeded = True
         self.agents = list(self.possible_agents)
-        self._episode_returns[:] = 0.0
         observations = self._observations.copy()
         return {agent: observations[i] for i, agent in enumerate(self.agents)}, {agent: {} for agent in self.agents}
 
@@ -160,7 +158,6 @@ class GridParallelEnv(ParallelEnv):
         rewards = self._rewards.tolist()
         terminals = self._terminals.tolist()
         truncations = self._truncations.tolist()
-        self._episode_returns += self._rewards
         raw_rewards = self.world.raw_rewards
         index = self._agent_index
         infos: dict[str, dict] = {agent: {"raw_reward": raw_rewards[index[agent]]} for agent in agents}
