@@ -117,7 +117,8 @@ NB_MODULE(_core, m) {
   nb::class_<BuildRules>(m, "BuildRules")
       .def(nb::init<>())
       .def_rw("cost", &BuildRules::cost)
-      .def_rw("max_walls_per_agent", &BuildRules::max_walls_per_agent);
+      .def_rw("max_walls_per_agent", &BuildRules::max_walls_per_agent)
+      .def_rw("max_destroys_per_agent", &BuildRules::max_destroys_per_agent);
 
   nb::enum_<KinshipScheme>(m, "KinshipScheme")
       .value("selfish", KinshipScheme::kSelfish)

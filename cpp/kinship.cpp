@@ -41,6 +41,7 @@ void Kinship::configure(const KinshipRules& rules, int32_t num_agents) {
   weights_.assign(cells, 0.0f);
   quantized_.assign(cells, 0);
   row_sums_.assign(num_agents, 0.0f);
+  bonded_.assign(cells, 0);
 }
 
 void Kinship::set(int32_t a, int32_t b, float w) {
@@ -54,6 +55,7 @@ void Kinship::set(int32_t a, int32_t b, float w) {
 void Kinship::reset(const std::vector<uint8_t>& groups, Rng& rng) {
   std::fill(weights_.begin(), weights_.end(), 0.0f);
   std::fill(quantized_.begin(), quantized_.end(), 0);
+  std::fill(bonded_.begin(), bonded_.end(), 0);
   const int32_t n = num_agents_;
   for (int32_t a = 0; a < n; ++a) set(a, a, rules_.self_weight);
   for (int32_t a = 0; a < n; ++a) {
@@ -93,7 +95,8 @@ void Kinship::update_row_sum(int32_t a) {
 }
 
 void Kinship::bond(int32_t a, int32_t b) {
-  set(a, b, rules_.bond_weight);
+  bonded_[static_cast<size_t>(a) * num_agents_ + b] = bonded_[static_cast<size_t>(b) * num_agents_ + a] = 1;
+  if (weight(a, b) < rules_.bond_weight) set(a, b, rules_.bond_weight);
   update_row_sum(a);
   update_row_sum(b);
 }

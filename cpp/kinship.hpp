@@ -7,6 +7,7 @@
 //   clans    agents numbered into families (family_size) inside clans (families_per_clan) inside tribes
 //            (clans_per_tribe); a pair gets the weight of the closest level it shares, 0 across tribes
 //   bonds    selfish until two agents bond (see World), then bond_weight between the pair for the episode
+// A bond (under any scheme) raises the pair's weight to at least bond_weight; a closer pair keeps its weight.
 // With normalize_rows (the default) each agent's shared reward is the K-weighted *average* of its kin's raw rewards,
 // r'_i = sum_j K_ij r_j / sum_j K_ij, so the reward scale does not grow with the number of kin and hyperparameters
 // carry over between schemes and team sizes. Without it, r' = K r (a team of 6 with weight 0.5 earns 3.5x).
@@ -28,6 +29,7 @@ class Kinship {
   // shared[i] = (normalised) sum_j K_ij raw[j]. Cost: O(agents) per agent with a nonzero raw reward.
   void share(const float* raw, float* shared) const;
   void bond(int32_t a, int32_t b);
+  bool bonded(int32_t a, int32_t b) const { return bonded_[static_cast<size_t>(a) * num_agents_ + b] != 0; }
 
   float weight(int32_t a, int32_t b) const { return weights_[static_cast<size_t>(a) * num_agents_ + b]; }
   uint8_t quantized(int32_t a, int32_t b) const { return quantized_[static_cast<size_t>(a) * num_agents_ + b]; }
@@ -41,6 +43,7 @@ class Kinship {
   std::vector<float> weights_;
   std::vector<uint8_t> quantized_;  // round(255 * weight), what agents observe
   std::vector<float> row_sums_;
+  std::vector<uint8_t> bonded_;  // 1 for pairs that bonded this episode (symmetric)
 };
 
 }  // namespace gridenv

@@ -20,6 +20,7 @@ struct Agent {
   bool shield = false;
   int32_t frozen_until = 0;  // first step at which the agent can act again
   int32_t walls_built = 0;
+  int32_t walls_destroyed = 0;
   int32_t bond_target = -1;  // the agent this one offered a bond to, and when
   int32_t bond_step = 0;
   int32_t last_action = -1;  // index into the action table, -1 before the first step

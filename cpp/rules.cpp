@@ -98,6 +98,7 @@ void validate_rules(const GameRules& rules) {
   require_size("build.cost", rules.build.cost.size(), num_resources);
   for (int32_t cost : rules.build.cost) require_range("build.cost", cost, 0, 255);
   require_range("build.max_walls_per_agent", rules.build.max_walls_per_agent, 0, 1000000);
+  require_range("build.max_destroys_per_agent", rules.build.max_destroys_per_agent, 0, 1000000);
   const KinshipRules& kin = rules.kinship;
   require_range("kinship.scheme", static_cast<int32_t>(kin.scheme), 0, static_cast<int32_t>(KinshipScheme::kBonds));
   auto require_weight = [](const std::string& field, float w, bool allow_zero) {

@@ -19,7 +19,8 @@
 //                      absorb_cost (energy the target loses when its shield absorbs an attack)
 //   share              resource index and amount given by `share`
 //   glyphs, markers    number of glyphs and marker kinds; marker_duration (steps a marker stays visible)
-//   build              build_cost[R] taken from the builder; max_walls_per_agent built per episode (0 = unlimited)
+//   build              build_cost[R] taken from the builder; max_walls_per_agent built and max_destroys_per_agent
+//                      destroyed per episode (0 = unlimited)
 //   kinship            the reward-sharing scheme (kinship.hpp)
 //   max_steps          episode length; all agents are truncated when the step counter reaches it
 //   obs_height/width   egocentric observation window, odd numbers, centred on the agent
@@ -74,6 +75,7 @@ struct ShareRules {
 struct BuildRules {
   std::vector<int32_t> cost;  // [R]
   int32_t max_walls_per_agent = 0;
+  int32_t max_destroys_per_agent = 0;
 };
 
 enum class KinshipScheme : uint8_t { kSelfish = 0, kTeams, kRandom, kClans, kBonds };

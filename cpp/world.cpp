@@ -330,8 +330,11 @@ void World::apply_action(int32_t agent_id, int32_t action_index) {
         succeeded = build(agent_id, front_row, front_col);
         break;
       case ActionKind::kDestroy:
-        if (grid_.at(front_row, front_col) == kWallCell && !grid_.on_edge(front_row, front_col)) {
+        if (grid_.at(front_row, front_col) == kWallCell && !grid_.on_edge(front_row, front_col) &&
+            (rules_.build.max_destroys_per_agent == 0 ||
+             agent.walls_destroyed < rules_.build.max_destroys_per_agent)) {
           grid_.set(front_row, front_col, kEmptyCell);
+          ++agent.walls_destroyed;
           stat(agent_id, stat_walls_destroyed_) += 1.0;
           succeeded = true;
         }
@@ -469,7 +472,7 @@ bool World::build(int32_t builder_id, int32_t row, int32_t col) {
 bool World::bond(int32_t agent_id, int32_t partner_id) {
   Agent& agent = agents_[agent_id];
   Agent& partner = agents_[partner_id];
-  if (kinship_.weight(agent_id, partner_id) == rules_.kinship.bond_weight) return false;  // already bonded
+  if (kinship_.bonded(agent_id, partner_id)) return false;
   const bool partner_offered = partner.bond_target == agent_id && step_ - partner.bond_step <= rules_.kinship.bond_window;
   if (!partner_offered) {  // an offer: it stands for bond_window steps
     agent.bond_target = partner_id;

@@ -46,7 +46,7 @@ def test_episode_stats_arrive_in_infos_on_the_last_step():
     env = make_env(CHAIN_MAP, body={"initial_energy": 60}, game={"max_steps": 3})
     act(env, agent_0="move_west")
     _, _, _, truncations, infos = act(env, agent_0="use")
-    assert truncations == {"agent_0": False} and infos == {"agent_0": {"raw_reward": 0.0}}
+    assert truncations == {"agent_0": False} and infos == {"agent_0": {"raw_reward": 0.0, "shared_reward": 0.0}}
     _, _, terminations, truncations, infos = act(env)
     assert truncations == {"agent_0": True} and terminations == {"agent_0": False}
     assert infos["agent_0"]["episode"]["diamond.gained"] == 1

@@ -59,6 +59,87 @@ def test_an_attack_on_a_shielded_agent_freezes_nobody_and_drains_the_shield_ener
     assert env.episode_stats()[0]["attack.blocked"] == 1 and env.episode_stats()[0]["attack.hits"] == 0
 
 
+def test_an_attack_on_a_frozen_agent_does_nothing_but_cost_the_attacker():
+    env = social_env(body={"initial_inventory": {"diamond": 8}},
+                     game={"combat": {"freeze_steps": 5, "steal_fraction": 0.5, "stealable": ["diamond"]}})
+    act(env, agent_0="move_east")  # 0 faces 1: 49
+    act(env, agent_0="attack")  # 44; 1 frozen for 5 steps, 0 takes floor(8 * .5) = 4
+    act(env, agent_0="attack")  # 39; 1 is frozen: not robbed again, its freeze not extended
+    assert inventory(env, 0) == {"energy": 39, "diamond": 12, "heart": 0}
+    assert inventory(env, 1)["diamond"] == 4
+    assert env.world.agent_states()[1][3] == 4  # 5 steps from the first hit, one gone
+    stats = env.episode_stats()[0]
+    assert stats["attack.hits"] == 1 and stats["action.attack.failed"] == 1
+
+
+def test_a_steal_takes_only_what_the_attacker_has_room_for():
+    env = social_env(body={"initial_inventory": {"diamond": 5}, "resource_caps": {"diamond": 6}},
+                     game={"combat": {"steal_fraction": 0.5, "stealable": ["diamond"]}})
+    act(env, agent_0="move_east")
+    act(env, agent_0="attack")  # floor(5 * .5) = 2 stealable, but the attacker has room for 1: the rest stays
+    assert inventory(env, 0)["diamond"] == 6 and inventory(env, 1)["diamond"] == 4
+    assert env.episode_stats()[0]["diamond.stolen"] == 1
+
+
+def test_a_shield_that_absorbs_a_hit_it_cannot_pay_for_drops():
+    env = social_env(body={"initial_energy": 8}, game={"shield": {"upkeep": 1, "absorb_cost": 10}})
+    act(env, agent_0="move_east", agent_1="toggle_shield")  # 0: 7; 1: 8 - 1 - 1 (upkeep) = 6, raised
+    act(env, agent_0="attack")  # 0: 2; 1 has 6 < 10: loses all 6, the shield drops (no upkeep), still not frozen
+    assert inventory(env, 0)["energy"] == 2 and inventory(env, 1)["energy"] == 0
+    body, _, shield, frozen, _ = env.world.agent_states()[1]
+    assert shield == 0 and frozen == 0
+    assert env.episode_stats()[0]["attack.blocked"] == 1
+
+
+def test_share_can_give_a_resource_other_than_energy():
+    env = social_env(body={"initial_inventory": {"diamond": 3}}, game={"share": {"resource": "diamond", "amount": 2}})
+    act(env, agent_0="move_east")  # 49
+    act(env, agent_0="share")  # 0: 48 energy, 1 diamond; 1: 5 diamonds
+    assert inventory(env, 0) == {"energy": 48, "diamond": 1, "heart": 0} and inventory(env, 1)["diamond"] == 5
+    act(env, agent_0="share")  # 1 < 2: nothing given, the action's 1 energy paid
+    assert inventory(env, 0) == {"energy": 47, "diamond": 1, "heart": 0} and inventory(env, 1)["diamond"] == 5
+
+
+def test_each_group_has_its_own_regen_and_inventory_caps():
+    config = {
+        "name": "bodies",
+        "game": {
+            "num_agents": None, "actions": ALL_ACTIONS, "glyphs": 3,
+            "share": {"resource": "diamond", "amount": 3},
+            "groups": [
+                {"name": "fast", "body": {"initial_energy": 55, "energy_cap": 60, "energy_regen": 2,
+                                          "initial_inventory": {"diamond": 9}}},
+                {"name": "small", "body": {"initial_energy": 50, "energy_regen": 0,
+                                           "resource_caps": {"diamond": 2}}},
+            ],
+        },
+        "map": {"ascii": "#####\n#01.#\n#####"},
+    }
+    env = gridenv.parallel_env(config)
+    env.reset(seed=0)
+    energies = []
+    for _ in range(3):
+        act(env)  # noop costs 0
+        energies.append((inventory(env, 0)["energy"], inventory(env, 1)["energy"]))
+    assert energies == [(57, 50), (59, 50), (60, 50)]  # +2 per step up to the cap of 60; the other group: +0
+    act(env, agent_0="move_east")  # 60 - 1 + 1 (regen up to the cap)
+    act(env, agent_0="share")  # group "small" holds at most 2 diamonds: 3 do not fit, nothing moves
+    assert inventory(env, 0)["diamond"] == 9 and inventory(env, 1)["diamond"] == 0
+    assert env.episode_stats()[0]["action.share.failed"] == 1
+
+
+def test_the_arena_shares_reward_within_teams():
+    config = gridenv.resolve_config("arena")
+    assert config.kinship.scheme == "teams" and config.kinship.kin_weight == 0.5
+    env = gridenv.parallel_env("arena")
+    env.reset(seed=0)
+    matrix = env.kinship_matrix()
+    team = np.repeat(np.arange(4), 6)  # 24 agents in 4 teams of 6, in agent order
+    expected = np.where(team[:, None] == team[None, :], 0.5, 0.0)
+    np.fill_diagonal(expected, 1.0)
+    np.testing.assert_allclose(matrix, expected)
+
+
 def test_a_shield_drops_when_its_upkeep_cannot_be_paid():
     env = social_env(body={"initial_energy": 3}, game={"shield": {"upkeep": 1, "absorb_cost": 10}})
     act(env, agent_1="toggle_shield")  # 3 - 1 - 1 = 1, raised
@@ -96,11 +177,11 @@ def test_glyphs_show_on_the_agent_and_markers_fade_after_their_duration():
 def test_build_and_destroy_walls_within_limits():
     env = social_env("######\n#0...#\n######", body={"initial_inventory": {"diamond": 3}},
                      game={"build": {"cost": {"diamond": 1}, "max_walls_per_agent": 1}})
-    act(env, agent_0="move_east")  # 0 steps to (1, 2), facing east
-    act(env, agent_0="build")  # wall at (1, 3) for 1 diamond
-    assert env.state()[1, 3] == 1 and inventory(env, 0)["diamond"] == 2
-    act(env, agent_0="destroy")
-    assert env.state()[1, 3] == 0
+    act(env, agent_0="move_east")  # 0 steps to (1, 2), facing east: 49
+    act(env, agent_0="build")  # wall at (1, 3) for 1 diamond and 5 energy: 44
+    assert env.state()[1, 3] == 1 and inventory(env, 0) == {"energy": 44, "diamond": 2, "heart": 0}
+    act(env, agent_0="destroy")  # 2 energy: 42
+    assert env.state()[1, 3] == 0 and inventory(env, 0)["energy"] == 42
     act(env, agent_0="build")  # the limit of one wall per agent is reached
     assert env.state()[1, 3] == 0 and inventory(env, 0)["diamond"] == 2
     act(env, agent_0="move_north")  # faces the map-edge wall
@@ -159,6 +240,7 @@ def test_teammates_share_the_heart_as_documented(kinship, expected):
     _, rewards, _, _, infos = act(env, agent_0="use")  # 58 >= 50: a heart, raw reward 1
     assert [infos[a]["raw_reward"] for a in env.possible_agents] == [1.0, 0.0, 0.0]
     assert [rewards[a] for a in env.possible_agents] == pytest.approx(expected, abs=1e-6)
+    assert [infos[a]["shared_reward"] for a in env.possible_agents] == [rewards[a] for a in env.possible_agents]
 
 
 def test_teams_kinship_is_observed_quantised():
@@ -218,6 +300,23 @@ def test_a_bond_needs_both_agents_within_the_window():
     assert channel(env, observations, "agent_0", "agent_kinship")[5, 6] == round(255 * 0.8)
     env.reset(seed=0)  # bonds last one episode
     np.testing.assert_allclose(env.kinship_matrix(), np.eye(2))
+
+
+@pytest.mark.parametrize("kin_weight", [0.8, 0.3])
+def test_a_bond_raises_kinship_never_lowers_it_and_forms_once(kin_weight):
+    env = social_env("####\n#00#\n####", kinship={"scheme": "teams", "kin_weight": kin_weight, "bond_window": 3,
+                                                   "bond_weight": 0.3, "bond_cost": 5})
+    act(env, agent_0="move_east", agent_1="move_west")  # face each other: 49 each
+    act(env, agent_0="bond")  # offer: 46
+    act(env, agent_1="bond")  # accepted: 46 - 5 and 49 - 3 - 5
+    assert [s["bonds.formed"] for s in env.episode_stats()] == [1, 1]
+    assert inventory(env, 0)["energy"] == 41 and inventory(env, 1)["energy"] == 41
+    np.testing.assert_allclose(env.kinship_matrix(), [[1.0, kin_weight], [kin_weight, 1.0]])  # max(kin, 0.3)
+    act(env, agent_0="bond")
+    act(env, agent_1="bond")  # the pair has bonded this episode: both fail (and pay the action's 3)
+    stats = env.episode_stats()
+    assert [s["bonds.formed"] for s in stats] == [1, 1] and [s["action.bond.failed"] for s in stats] == [1, 1]
+    assert inventory(env, 0)["energy"] == 38 and inventory(env, 1)["energy"] == 38
 
 
 def test_bonded_partners_share_reward():

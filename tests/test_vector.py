@@ -171,13 +171,25 @@ def test_gymnasium_vector_view_for_single_agent_configs():
         if "final_obs" in infos:
             done = terminations | truncations
             np.testing.assert_array_equal(infos["_final_obs"], done)
-            np.testing.assert_array_equal(infos["_episode"], done)
+            np.testing.assert_array_equal(infos["_episode_stats"], done)
             # an episode that terminated made its heart; one cut off by the time limit did not
-            hearts = infos["episode"]["heart.gained"]
+            hearts = infos["episode_stats"]["heart.gained"]
             np.testing.assert_array_equal(hearts[terminations], 1.0)
             np.testing.assert_array_equal(hearts[truncations], 0.0)
             saw_final = True
     assert saw_final
+    # Gymnasium's own episode-statistics wrapper works on top and agrees with gridenv's stats.
+    wrapped = gymnasium.wrappers.vector.RecordEpisodeStatistics(gridenv.vector.GymVectorEnv("maze-small", num_envs=3))
+    wrapped.reset(seed=1)
+    episodes = 0
+    for _ in range(120):
+        _, _, terminations, truncations, infos = wrapped.step(wrapped.action_space.sample())
+        if "episode" in infos:
+            done = infos["_episode"]
+            np.testing.assert_array_equal(done, terminations | truncations)
+            np.testing.assert_allclose(infos["episode"]["r"][done], infos["episode_stats"]["reward"][done])
+            episodes += int(done.sum())
+    assert episodes >= 3
     with pytest.raises(ValueError, match="has 24 agents per world"):
         gridenv.vector.GymVectorEnv("arena")
 

@@ -158,7 +158,7 @@ def test_ddp_two_processes_on_gloo(tmp_path):
          "trainer.num_envs=2", "trainer.num_threads=1", "trainer.rollout_steps=16", "trainer.bptt_horizon=8",
          "trainer.hidden_size=16", "trainer.eval_episodes=0"],
         capture_output=True, text=True, env=env, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stderr[:4000] + "\n...\n" + result.stderr[-4000:]
     summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["params_in_sync"] is True
     assert summary["global_step"] == 1024  # 8 agents x 16 steps x 2 ranks x 4 updates

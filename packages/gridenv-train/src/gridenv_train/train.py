@@ -112,8 +112,13 @@ def train(env_config: gridenv.EnvConfig, config: TrainerConfig, run: str, train_
     """Train and return a summary (also written to ``<train_dir>/<run>/summary.json`` by rank 0)."""
     ranks = setup_distributed(device)
     try:
-        return _train(env_config, config, run, Path(train_dir), resolve_device(device, ranks.local_rank), resume,
-                      progress, ranks)
+        summary = _train(env_config, config, run, Path(train_dir), resolve_device(device, ranks.local_rank), resume,
+                         progress, ranks)
+        if ranks.world_size > 1:
+            # Rank 0 still evaluates and writes files here; a rank that tore down its gloo transport while a peer
+            # was still connected has been seen to abort (SIGABRT) under load, so all ranks leave together.
+            dist.barrier()
+        return summary
     finally:
         if ranks.world_size > 1:
             dist.destroy_process_group()

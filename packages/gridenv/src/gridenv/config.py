@@ -143,6 +143,8 @@ class BuildConfig(_Model):
     cost: dict[str, int] = Field(default_factory=lambda: {"diamond": 1}, description="Resources a wall costs.")
     max_walls_per_agent: int = Field(10, ge=0, le=1_000_000, description="Walls one agent may build per episode "
                                      "(0 = unlimited).")
+    max_destroys_per_agent: int = Field(10, ge=0, le=1_000_000, description="Walls one agent may destroy per "
+                                        "episode (0 = unlimited).")
 
 
 class GoalConfig(_Model):
@@ -412,6 +414,7 @@ class EnvConfig(_Model):
         build = _core.BuildRules()
         build.cost = per_resource(game.build.cost)
         build.max_walls_per_agent = game.build.max_walls_per_agent
+        build.max_destroys_per_agent = game.build.max_destroys_per_agent
         rules.build = build
         rules.glyphs, rules.markers, rules.marker_duration = game.glyphs, game.markers, game.marker_duration
         kinship = _core.KinshipRules()

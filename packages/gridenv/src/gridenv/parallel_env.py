@@ -29,8 +29,8 @@ Observation
 
 Rewards
     Raw reward: per unit of a resource produced at a converter, ``game.rewards`` (default: 1.0 per heart). The
-    reward returned is shared through kinship, ``r' = K r`` (``env.kinship_matrix()``); the raw reward is in
-    ``infos[agent]["raw_reward"]`` every step.
+    reward returned is shared through kinship, ``r' = K r`` (``env.kinship_matrix()``); every step
+    ``infos[agent]`` holds both, ``"raw_reward"`` and ``"shared_reward"`` (the returned one).
 
 Termination
     With ``game.goal`` set, an agent terminates (and leaves the grid) once it holds the goal amount of a resource;
@@ -160,7 +160,8 @@ class GridParallelEnv(ParallelEnv):
         truncations = self._truncations.tolist()
         raw_rewards = self.world.raw_rewards
         index = self._agent_index
-        infos: dict[str, dict] = {agent: {"raw_reward": raw_rewards[index[agent]]} for agent in agents}
+        infos: dict[str, dict] = {agent: {"raw_reward": raw_rewards[index[agent]],
+                                          "shared_reward": rewards[index[agent]]} for agent in agents}
         finished = [agent for agent in agents if terminals[index[agent]] or truncations[index[agent]]]
         if finished:  # each agent's stats arrive on the step it leaves the episode
             stats = self.episode_stats()

@@ -126,7 +126,10 @@ class VecEnv:
         np.copyto(self.actions, actions.reshape(-1), casting="unsafe")
 
     def send(self, actions: np.ndarray | None = None) -> None:
-        """Start a step with `actions` ((N*A,) or (N, A) integers; None: whatever is in ``self.actions``)."""
+        """Start a step with `actions` ((N*A,) or (N, A) integers; None: whatever is in ``self.actions``).
+
+        The worker threads (``num_threads - 1`` of them) step the worlds while the caller goes on; with
+        ``num_threads=1`` there are none, so the whole step runs inside :meth:`recv` and nothing overlaps."""
         if not self._was_reset:
             raise RuntimeError("send()/step() before reset(): call reset(seed=...) first")
         if self._in_flight:
@@ -208,7 +211,9 @@ class GymVectorEnv(gymnasium.vector.VectorEnv):
         infos: dict[str, Any] = {}
         done = self._vec.episode_done
         if done.any():
+            # "episode" is left to Gymnasium's RecordEpisodeStatistics (r, l, t); gridenv's stats get their own key.
             infos = {"final_obs": self._vec.final_observations.copy(), "_final_obs": done.copy(),
-                     "episode": {name: self._vec.episode_stats[:, i].copy()
-                                 for i, name in enumerate(self._vec.stat_names)}, "_episode": done.copy()}
+                     "episode_stats": {name: self._vec.episode_stats[:, i].copy()
+                                       for i, name in enumerate(self._vec.stat_names)},
+                     "_episode_stats": done.copy()}
         return observations.copy(), rewards.copy(), terminals.copy(), truncations.copy(), infos
