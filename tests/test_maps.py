@@ -66,6 +66,30 @@ def test_generators_are_deterministic_per_seed(name):
     assert (border == 1).all()
 
 
+def test_composite_maps_are_deterministic_per_seed():
+    parts = [{"generator": "cave", "width": 12, "height": 10, "converter_counts": {"altar": 1}},
+             {"ascii": "#####\n#0.a#\n#####"},
+             {"generator": "maze", "width": 11, "height": 9, "converter_counts": {"mine": 2}}]
+
+    def composite():
+        return gridenv.parallel_env({"game": {"num_agents": 5, "groups": [{"name": "a"}]},
+                                     "map": {"generator": "composite", "columns": 3, "parts": parts}})
+
+    first, second = tiles_after_reset(composite(), 5), tiles_after_reset(composite(), 6)
+    np.testing.assert_array_equal(first, tiles_after_reset(composite(), 5))
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(first[:3, 12:17], second[:3, 12:17])  # the ASCII part never changes
+    assert (first == 2).sum() == 5 and (first == 3).sum() == 2 and (first == 5).sum() == 2
+
+
+def test_converter_densities_scale_objects_with_the_map():
+    for size, mines in ((20, 8), (40, 32)):
+        env = env_for({"generator": "random", "width": size, "height": size, "wall_density": 0.1,
+                       "converter_counts": {"altar": 1}, "converter_densities": {"mine": 0.02}})
+        tiles = tiles_after_reset(env, 0)
+        assert (tiles == 3).sum() == mines and (tiles == 5).sum() == 1  # round(0.02 * size * size) mines
+
+
 @pytest.mark.parametrize("name", ["maze-backtracker", "maze-kruskal", "maze-wide", "cave", "rooms"])
 def test_mazes_caves_and_rooms_are_connected(name):
     env = env_for(GENERATED[name])
@@ -137,6 +161,9 @@ GENERATOR_ERRORS = [
     ({"generator": "ascii"}, r"generator 'ascii' needs the map text"),
     ({"generator": "hexagons"}, r"Input should be 'random', 'ascii', 'rooms', 'maze', 'cave' or 'composite'"),
     ({"generator": "random", "converter_counts": {"forge": 1}}, r"map\.converter_counts: unknown converter 'forge'"),
+    ({"generator": "random", "converter_densities": {"forge": 0.1}},
+     r"map\.converter_densities: unknown converter 'forge'"),
+    ({"generator": "random", "converter_densities": {"mine": 1.5}}, r"density of 'mine' must be in \[0, 1\), got 1.5"),
 ]
 
 

@@ -289,10 +289,11 @@ class EnvConfig(_Model):
         converters = list(self.game.converters)
 
         def check_counts(map_config: MapConfig, field: str) -> None:
-            for name in map_config.converter_counts:
-                if name not in converters:
-                    raise ValueError(f"{field}.converter_counts: unknown converter {name!r}; converters are "
-                                     f"{converters}")
+            for counts in ("converter_counts", "converter_densities"):
+                for name in getattr(map_config, counts):
+                    if name not in converters:
+                        raise ValueError(f"{field}.{counts}: unknown converter {name!r}; converters are "
+                                         f"{converters}")
             for i, part in enumerate(map_config.parts):
                 check_counts(part, f"{field}.parts[{i}]")
 

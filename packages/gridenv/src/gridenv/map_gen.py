@@ -14,7 +14,8 @@ cave       cellular automaton (``cave.fill``, ``cave.steps`` smoothing passes); 
 composite  ``parts`` (any maps) laid out left to right, ``columns`` per row, each in a slot the size of the largest
 =========  ==========================================================================================================
 
-All but ascii then place the agents and ``converter_counts`` converters on distinct free cells.
+All but ascii then place the agents and their converters on distinct free cells: ``converter_counts`` of each kind,
+plus ``converter_densities`` (a fraction of the map's cells: ``round(density * width * height)`` more of that kind).
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ class MapConfig(_Model):
         default_factory=lambda: {"mine": 20, "charger": 8, "altar": 6},
         description="How many of each converter a generated map places.",
     )
+    converter_densities: dict[str, float] = Field(
+        default_factory=dict,
+        description="Converters as a fraction of the map's cells, per kind: adds round(density * width * height) to "
+        "that kind's count (so a map scales its objects with its size).",
+    )
     wall_density: float = Field(0.08, ge=0.0, lt=1.0, description="random: chance an interior cell is a wall.")
     rooms: RoomsConfig = Field(default_factory=RoomsConfig)
     maze: MazeConfig = Field(default_factory=MazeConfig)
@@ -108,6 +114,19 @@ class MapConfig(_Model):
         if len(widths) != 1:
             raise ValueError(f"every row of the ASCII map must have the same width, got widths {sorted(widths)}")
         return text
+
+    @field_validator("converter_densities")
+    @classmethod
+    def _fractions(cls, densities: dict[str, float]) -> dict[str, float]:
+        for name, density in densities.items():
+            if not 0.0 <= density < 1.0:
+                raise ValueError(f"density of {name!r} must be in [0, 1), got {density}")
+        return densities
+
+    def converter_count(self, name: str) -> int:
+        """How many converters of kind `name` this (generated) map places."""
+        return self.converter_counts.get(name, 0) + round(self.converter_densities.get(name, 0.0) * self.width *
+                                                          self.height)
 
     @model_validator(mode="after")
     def _generator_parameters(self) -> MapConfig:
@@ -170,11 +189,12 @@ class MapConfig(_Model):
             rules.parts = parts
             rules.columns = self.columns
             return rules
-        for name in self.converter_counts:
-            if name not in converters:
-                raise ValueError(f"map.converter_counts: unknown converter {name!r}; converters are {converters}")
+        for field in ("converter_counts", "converter_densities"):
+            for name in getattr(self, field):
+                if name not in converters:
+                    raise ValueError(f"map.{field}: unknown converter {name!r}; converters are {converters}")
         rules.agents = self.agents if self.agents is not None else (num_agents or 0)
-        rules.converter_counts = [self.converter_counts.get(name, 0) for name in converters]
+        rules.converter_counts = [self.converter_count(name) for name in converters]
         rules.wall_density = self.wall_density
         rules.room_rows, rules.room_cols = self.rooms.rows, self.rooms.cols
         rules.maze_algorithm = getattr(_core.MazeAlgorithm, self.maze.algorithm)
