@@ -1,6 +1,9 @@
 """Agent-steps per second of one gridenv world with random actions: the engine loop and the PettingZoo API path.
 
-    python bench/bench_env.py [--env arena] [--seconds 3]
+    python bench/bench_env.py [--env arena] [--seconds 3] [--all-mechanics] [--kinship SCHEME]
+
+--all-mechanics gives every agent of the env every action kind (build, destroy, bond and switch_body too, with a
+posture body in every group); --kinship picks the reward-sharing scheme (selfish, teams, random, clans, bonds).
 
 Prints one figure a line (`name value`). The engine figure steps the C++ world directly through its bound buffers
 (actions pre-drawn, copied in with numpy); resets at max_steps are inside the timed loop. Run on one core
@@ -66,17 +69,39 @@ def pettingzoo_loop(env, seconds: float) -> float:
             return agent_steps / elapsed
 
 
+EVERY_ACTION = ["noop", "move_north", "move_south", "move_west", "move_east", "use", "attack", "toggle_shield", "share",
+                "glyph_0", "glyph_1", "glyph_2", "glyph_3", "marker_0", "marker_1", "build", "destroy", "bond",
+                "switch_body"]
+
+
+def bench_config(name: str, all_mechanics: bool, kinship: str | None) -> gridenv.EnvConfig:
+    """`name`, optionally with every mechanic on and another kinship scheme."""
+    config = gridenv.resolve_config(name)
+    overrides: dict = {}
+    if all_mechanics:
+        groups = [{**group.model_dump(), "posture": {**group.body.model_dump(), "energy_cap": 60}}
+                  for group in config.game.groups]
+        overrides["game"] = {"actions": EVERY_ACTION, "groups": groups, "build": {"cost": {}}}
+    if kinship is not None:
+        overrides["kinship"] = {"scheme": kinship}
+    return gridenv.resolve_config(config, **overrides) if overrides else config
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="arena")
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--all-mechanics", action="store_true", help="every action kind and a posture body")
+    parser.add_argument("--kinship", choices=["selfish", "teams", "random", "clans", "bonds"], default=None)
     args = parser.parse_args()
-    env = gridenv.parallel_env(args.env)
+    config = bench_config(args.env, args.all_mechanics, args.kinship)
+    env = gridenv.parallel_env(config)
     env.reset(seed=0)
     engine, failed_share = engine_loop(env, args.seconds)
-    pettingzoo = pettingzoo_loop(gridenv.parallel_env(args.env), args.seconds)
+    pettingzoo = pettingzoo_loop(gridenv.parallel_env(config), args.seconds)
     world = env.world
-    print(f"env {env.config.full_name} agents {len(env.possible_agents)} obs_shape {env._observations.shape[1:]}")
+    print(f"env {env.config.full_name} agents {len(env.possible_agents)} obs_shape {env._observations.shape[1:]} "
+          f"actions {world.num_actions} kinship {env.config.kinship.scheme}")
     print(f"engine_agent_steps_per_s {engine:.0f}")
     print(f"pettingzoo_agent_steps_per_s {pettingzoo:.0f}")
     print(f"engine_failed_action_share {failed_share:.3f}")

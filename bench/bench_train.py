@@ -1,11 +1,15 @@
 """End-to-end training speed on CPU: gridenv-train's LSTM PPO vs Stable-Baselines3 PPO through SuperSuit, on the
 same env and machine, in one run. Also where gridenv-train's time goes (env / inference / learning).
 
-    python bench/bench_train.py [--env arena] [--timesteps 200000]
+    python bench/bench_train.py [--env arena] [--timesteps 200000] [--sb3-timesteps 100000] [--like-for-like]
 
-One figure a line. SB3 runs its default MlpPolicy (64-64 MLP on the flattened observation) on the PettingZoo env
-through pettingzoo_env_to_vec_env_v1 + concat_vec_envs_v1 (in-process); gridenv-train runs its default CNN + LSTM
-policy on the batched C++ env. Both count agent-steps.
+One figure a line; all count agent-steps and use the same PPO shape (32-step rollouts of 16 worlds, 4 epochs of 4
+minibatches). SB3 runs on the PettingZoo env through pettingzoo_env_to_vec_env_v1 + concat_vec_envs_v1
+(in-process), with:
+- its default MlpPolicy (a 64-64 MLP on the flattened observation, no memory): the comparison the issue names;
+- with --like-for-like, gridenv-train's own network: PPO with gridenv-train's encoder as the features extractor (no
+  LSTM), and sb3-contrib's RecurrentPPO with that encoder and one shared 128-unit LSTM (the same network as
+  gridenv-train's). Needs `pip install sb3-contrib`.
 """
 
 from __future__ import annotations
@@ -19,14 +23,35 @@ from gridenv_train import TrainerConfig
 from gridenv_train.train import train
 
 
-def sb3_agent_steps_per_s(env_name: str, timesteps: int, worlds: int) -> float:
+def sb3_vec_env(env_name: str, worlds: int):
     import supersuit
-    from stable_baselines3 import PPO
 
     vec = supersuit.pettingzoo_env_to_vec_env_v1(gridenv.parallel_env(env_name))
-    vec = supersuit.concat_vec_envs_v1(vec, worlds, num_cpus=0, base_class="stable_baselines3")
-    model = PPO("MlpPolicy", vec, n_steps=32, batch_size=vec.num_envs * 32 // 4, n_epochs=4, verbose=0)
-    model.learn(vec.num_envs * 32)  # warm-up
+    return supersuit.concat_vec_envs_v1(vec, worlds, num_cpus=0, base_class="stable_baselines3")
+
+
+def encoder_extractor(env_name: str, hidden_size: int):
+    """An SB3 features extractor that is gridenv-train's encoder (the CNN + self-feature MLP + projection)."""
+    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+
+    from gridenv_train.policy import make_policy
+
+    class GridenvEncoder(BaseFeaturesExtractor):
+        def __init__(self, observation_space):
+            super().__init__(observation_space, hidden_size)
+            self.policy = make_policy(gridenv.parallel_env(env_name), hidden_size)
+            del self.policy.lstm, self.policy.actor, self.policy.critic  # only the encoder is used
+
+        def forward(self, observations):
+            # SB3 hands over float observations (not scaled: 14 channels is not an "image" to it); encode() scales
+            # by the observation space's exact highs, as in gridenv-train.
+            return self.policy.encode(observations)
+
+    return GridenvEncoder
+
+
+def sb3_agent_steps_per_s(model, timesteps: int) -> float:
+    model.learn(model.n_steps * model.n_envs)  # warm-up: one rollout and update
     start = time.perf_counter()
     model.learn(timesteps, reset_num_timesteps=False)
     return timesteps / (time.perf_counter() - start)
@@ -36,18 +61,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="arena")
     parser.add_argument("--timesteps", type=int, default=200_000)
+    parser.add_argument("--sb3-timesteps", type=int, default=None, help="default: --timesteps")
+    parser.add_argument("--like-for-like", action="store_true", help="also SB3 with gridenv-train's network")
     args = parser.parse_args()
+    sb3_timesteps = args.sb3_timesteps or args.timesteps
     config = TrainerConfig(total_timesteps=args.timesteps, eval_episodes=0, checkpoint_interval=10_000)
     with tempfile.TemporaryDirectory() as train_dir:
         summary = train(gridenv.resolve_config(args.env), config, "bench", train_dir, device="cpu", progress=False)
     ours = summary["sps"]
-    theirs = sb3_agent_steps_per_s(args.env, args.timesteps, worlds=config.num_envs)
     print(f"env {gridenv.resolve_config(args.env).full_name} agent_steps {summary['global_step']}")
     print(f"gridenv_train_agent_steps_per_s {ours:.0f}")
-    print(f"sb3_supersuit_agent_steps_per_s {theirs:.0f}")
-    print(f"ratio_gridenv_train_over_sb3 {ours / theirs:.2f}")
     for part, share in summary["time_share"].items():
         print(f"gridenv_train_time_share_{part} {share:.3f}")
+
+    from stable_baselines3 import PPO
+
+    vec = sb3_vec_env(args.env, config.num_envs)
+    shape = dict(n_steps=config.rollout_steps, batch_size=vec.num_envs * config.rollout_steps // config.num_minibatches,
+                 n_epochs=config.update_epochs, learning_rate=config.learning_rate, verbose=0, device="cpu")
+    runs = {"sb3_mlp": lambda: PPO("MlpPolicy", vec, **shape)}
+    if args.like_for_like:
+        from sb3_contrib import RecurrentPPO
+
+        encoder = encoder_extractor(args.env, config.hidden_size)
+        runs["sb3_gridenv_encoder_no_lstm"] = lambda: PPO(
+            "MlpPolicy", vec, policy_kwargs=dict(features_extractor_class=encoder, net_arch=dict(pi=[], vf=[])),
+            **shape)
+        runs["sb3_contrib_recurrent_same_network"] = lambda: RecurrentPPO(
+            "MlpLstmPolicy", vec, policy_kwargs=dict(features_extractor_class=encoder, net_arch=dict(pi=[], vf=[]),
+                                                     lstm_hidden_size=config.hidden_size, shared_lstm=True,
+                                                     enable_critic_lstm=False), **shape)
+    for name, make_model in runs.items():
+        theirs = sb3_agent_steps_per_s(make_model(), sb3_timesteps)
+        print(f"{name}_agent_steps_per_s {theirs:.0f}")
+        print(f"ratio_gridenv_train_over_{name} {ours / theirs:.2f}")
 
 
 if __name__ == "__main__":

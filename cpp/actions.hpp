@@ -1,4 +1,5 @@
-// Actions: the vocabulary of what an agent can do, defined once here and exposed to Python as a table.
+// Actions: the vocabulary of what an agent can do, defined once here and exposed to Python as a table. What each
+// action does to the world is in actions.cpp.
 //
 // Moves are absolute: move_north/south/west/east first turn the agent to face that direction, then step into the
 // cell if it is empty. A blocked move still turns the agent, which is how an agent comes to face something.

@@ -1,6 +1,6 @@
 // Observations: the egocentric window each agent sees, as uint8 planes (C, H, W), north up, the agent at the centre.
 //
-// Channel layout (written by World::write_observation; K = converter kinds, R = resources):
+// Channel layout (written by World::write_observation in observations.cpp; K = converter kinds, R = resources):
 //   0        wall               1 for a wall or a cell outside the map
 //   1        agent              1 where an agent stands (the observer included, at the centre)
 //   2        agent_group        group index + 1 of the agent there
