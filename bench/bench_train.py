@@ -2,6 +2,7 @@
 same env and machine, in one run. Also where gridenv-train's time goes (env / inference / learning).
 
     python bench/bench_train.py [--env arena] [--timesteps 200000] [--sb3-timesteps 100000] [--like-for-like]
+                                [--precision float32|bfloat16]
 
 One figure a line; all count agent-steps and use the same PPO shape (32-step rollouts of 16 worlds, 4 epochs of 4
 minibatches). SB3 runs on the PettingZoo env through pettingzoo_env_to_vec_env_v1 + concat_vec_envs_v1
@@ -63,13 +64,17 @@ def main() -> None:
     parser.add_argument("--timesteps", type=int, default=200_000)
     parser.add_argument("--sb3-timesteps", type=int, default=None, help="default: --timesteps")
     parser.add_argument("--like-for-like", action="store_true", help="also SB3 with gridenv-train's network")
+    parser.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
+                        help="gridenv-train's trainer.precision (SB3 always runs float32)")
     args = parser.parse_args()
     sb3_timesteps = args.sb3_timesteps or args.timesteps
-    config = TrainerConfig(total_timesteps=args.timesteps, eval_episodes=0, checkpoint_interval=10_000)
+    config = TrainerConfig(total_timesteps=args.timesteps, eval_episodes=0, checkpoint_interval=10_000,
+                           precision=args.precision)
     with tempfile.TemporaryDirectory() as train_dir:
         summary = train(gridenv.resolve_config(args.env), config, "bench", train_dir, device="cpu", progress=False)
     ours = summary["sps"]
-    print(f"env {gridenv.resolve_config(args.env).full_name} agent_steps {summary['global_step']}")
+    print(f"env {gridenv.resolve_config(args.env).full_name} agent_steps {summary['global_step']} "
+          f"precision {args.precision}")
     print(f"gridenv_train_agent_steps_per_s {ours:.0f}")
     for part, share in summary["time_share"].items():
         print(f"gridenv_train_time_share_{part} {share:.3f}")

@@ -79,3 +79,5 @@ def test_derived_sizes_reject_impossible_combinations_with_both_numbers():
         derive_sizes(TrainerConfig(num_envs=3, rollout_steps=24, bptt_horizon=8, num_minibatches=4), 1)
     with pytest.raises(ValueError, match=r"trainer\.async_envs needs an even trainer\.num_envs, got 3"):
         derive_sizes(TrainerConfig(num_envs=3, async_envs=True), 1)
+    with pytest.raises(ValueError, match=r"trainer\.precision: expected 'float32' or 'bfloat16', got 'float16'"):
+        derive_sizes(TrainerConfig(precision="float16"), 1)

@@ -16,6 +16,7 @@ import gridenv
 from gridenv_train import TrainerConfig, load_policy
 from gridenv_train.checkpoint import list_checkpoints, load_checkpoint
 from gridenv_train.cli import build_parser, parse_overrides
+from gridenv_train.evaluate import evaluate
 from gridenv_train.train import train
 
 SMALL = dict(num_envs=4, num_threads=1, rollout_steps=16, bptt_horizon=8, num_minibatches=2, update_epochs=1,
@@ -45,6 +46,8 @@ def test_checkpoints_round_trip_and_load_as_policies(tmp_path, tiny_env):
     observations = np.zeros((5, *gridenv.parallel_env(tiny_env).observation_space("agent_0").shape), np.uint8)
     actions, state = policy.act(observations, policy.initial_state(5))
     assert actions.shape == (5,) and actions.dtype == np.int32 and ((actions >= 0) & (actions < 6)).all()
+    result = evaluate(policy, tiny_env, episodes=3, seed=0)  # a loaded policy plays where evaluation expects one
+    assert result["episodes"] == 3 and 0.0 <= result["mean_return"] <= 1.0
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         load_policy(tmp_path / "missing")
     with pytest.raises(ValueError, match="only paths and file:// URIs"):
@@ -74,6 +77,25 @@ def test_resume_continues_the_step_counter_and_learning_rate_schedule(tmp_path):
         rates[name] = {e.step: e.value for e in events.Scalars("charts/learning_rate")}
     assert rates["b"] == {step: rates["a"][step] for step in rates["b"]}  # same LR at the same global steps
     assert sorted(rates["b"]) == sorted(rates["a"])[2:]
+    # The checkpoint records how many ranks trained it: resuming on another number is refused, not silently
+    # re-scheduled (the number of updates and the learning-rate schedule depend on it).
+    payload = load_checkpoint(tmp_path / "b" / "run")
+    payload["trainer_state"]["world_size"] = 2
+    torch.save(payload, list_checkpoints(tmp_path / "b" / "run")[-1])
+    with pytest.raises(ValueError, match=r"--resume: run:v4\.pt was trained on 2 rank\(s\); resume it on 2, not 1"):
+        train(env, TrainerConfig(), "run", tmp_path / "b", device="cpu", resume=True, progress=False)
+
+
+def test_the_first_minibatch_replays_the_rollout_exactly(tmp_path, tiny_env):
+    # Its parameters and data are the rollout's own: stored LSTM states, dones, log-probs and values line up with
+    # what acted only if the KL and the value differences are ~0 (dropping the stored dones, so the update does not
+    # reset the LSTM where the rollout did, gave value differences of 0.016-0.05, against 2e-8). The tiny env's
+    # episodes end inside rollouts, so LSTM resets are part of the check; arena-small adds many agents per world.
+    for env in (tiny_env, gridenv.resolve_config("arena-small", game={"max_steps": 24})):
+        summary = train(env, small_config(3, env.game.num_agents or 1), "kl", tmp_path / env.name, device="cpu",
+                        progress=False)
+        assert summary["first_minibatch_replay_error"]["approx_kl"] < 1e-6
+        assert summary["first_minibatch_replay_error"]["value"] < 1e-4
 
 
 def test_tensorboard_event_files_hold_losses_sps_and_env_stats(tmp_path):
@@ -97,11 +119,26 @@ def test_async_double_buffering_trains_the_same_number_of_steps(tmp_path, tiny_e
     assert summary["global_step"] == 2 * 4 * 16
 
 
+def test_bfloat16_autocast_trains_float32_weights(tmp_path, tiny_env):
+    weights = {}
+    for precision in ("float32", "bfloat16"):
+        summary = train(tiny_env, small_config(2, 1, precision=precision), precision, tmp_path, device="cpu",
+                        progress=False)
+        assert summary["global_step"] == 2 * 4 * 16 and np.isfinite(summary["losses"]["policy_loss"])
+        weights[precision] = load_checkpoint(list_checkpoints(tmp_path / precision)[-1], "cpu")["policy"]
+    assert all(w.dtype == torch.float32 and torch.isfinite(w).all() for w in weights["bfloat16"].values()
+               if w.is_floating_point())
+    # same seed, same data source: only autocast's rounding can make the two runs differ
+    assert not torch.equal(weights["float32"]["actor.weight"], weights["bfloat16"]["actor.weight"])
+
+
 def test_cli_override_parsing_and_errors():
     env, trainer = parse_overrides(["trainer.total_timesteps=1000", "env.game.num_agents=12",
                                     "trainer.anneal_lr=false", "trainer.learning_rate=1e-3",
                                     "env.kinship.scheme=clans"], gridenv.resolve_config("arena"), TrainerConfig())
     assert trainer.total_timesteps == 1000 and trainer.anneal_lr is False and trainer.learning_rate == 1e-3
+    _, trainer = parse_overrides(["trainer.total_timesteps=1e6"], gridenv.resolve_config("arena"), TrainerConfig())
+    assert trainer.total_timesteps == 1_000_000 and isinstance(trainer.total_timesteps, int)
     assert env.game.num_agents == 12 and env.kinship.scheme == "clans"
     cases = [
         ("trainer.total_timestep=5", r"unknown key 'trainer\.total_timestep'; did you mean 'trainer\.total_timesteps'"),
@@ -109,6 +146,7 @@ def test_cli_override_parsing_and_errors():
         ("total_timesteps=5", r"keys start with 'env\.' or 'trainer\.'; did you mean 'trainer\.total_timesteps'"),
         ("trainer.anneal_lr=3", r"trainer\.anneal_lr: expected true or false, got 3"),
         ("trainer.num_envs=2.5", r"trainer\.num_envs: expected a int, got 2\.5"),
+        ("trainer.precision=7", r"trainer\.precision: expected a str, got 7"),
         ("trainer.seed", r"expected key=value"),
     ]
     for item, message in cases:
@@ -139,8 +177,14 @@ def test_the_cli_trains_evaluates_and_reports(tmp_path):
     assert (tmp_path / "smoke" / "replay.npz").exists()
     replay = np.load(tmp_path / "smoke" / "replay.npz")
     assert replay["tiles"].shape[0] == replay["actions"].shape[0] + 1 == 21
+    summary = json.loads((tmp_path / "smoke" / "summary.json").read_text())
+    assert summary["replay"]["return"] == pytest.approx(replay["rewards"].sum() / replay["rewards"].shape[1])
     bad = run_cli("--env", "arena-small", "trainer.total_timestep=5")
     assert bad.returncode == 2 and "did you mean 'trainer.total_timesteps'" in bad.stderr
+    refused = run_cli("--env", "arena-small", "--run", "smoke", "--train-dir", str(tmp_path), "--resume",
+                      "trainer.total_timesteps=512")
+    assert refused.returncode == 2 and "--resume continues a run with the configs saved in its checkpoint" in \
+        refused.stderr
 
 
 def free_port() -> int:

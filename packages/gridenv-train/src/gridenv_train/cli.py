@@ -25,7 +25,12 @@ def _trainer_help() -> str:
         lines.append(f"  trainer.{field.name:<22} [{field.default}]  {field.metadata.get('doc', '')}")
     lines.append("environment overrides: env.<path>=value, e.g. env.game.num_agents=12 env.map.width=40 "
                  "(see `gridenv show NAME` for every key)")
-    lines.append("per-environment defaults (applied before your overrides): gridenv_train/overlays.yaml")
+    lines.append("per-environment defaults (gridenv_train/overlays.yaml), applied over the brackets and under your "
+                 "overrides:")
+    for name in gridenv.list_envs():
+        overlay = env_overlay(name)
+        if overlay:
+            lines.append(f"  {name:<12} " + " ".join(f"{key}={value}" for key, value in overlay.items()))
     lines.append(f"registered environments: {', '.join(gridenv.list_envs())}")
     return "\n".join(lines)
 
@@ -68,8 +73,12 @@ def _coerce(key: str, value: Any, kind: type) -> Any:
         return value
     if kind is int and isinstance(value, int) and not isinstance(value, bool):
         return value
+    if kind is int and isinstance(value, float) and value.is_integer():  # 1e6 on a command line means 1000000
+        return int(value)
     if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if kind is str and isinstance(value, str):
+        return value
     raise ValueError(f"{key}: expected a {kind.__name__}, got {value!r}")
 
 
@@ -101,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             env_config = gridenv.EnvConfig.load(args.env)
         else:
             env_config = gridenv.resolve_config(args.env)
+        if args.resume and args.overrides:
+            raise ValueError(f"--resume continues a run with the configs saved in its checkpoint; overrides would "
+                             f"be ignored, so they are refused (got {' '.join(args.overrides)})")
         trainer = TrainerConfig(**{**TrainerConfig().to_dict(), **env_overlay(env_config.name)})
         env_config, trainer = parse_overrides(args.overrides, env_config, trainer)
         run = args.run or f"{env_config.full_name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -127,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     if "eval" in summary:
         table.add_row(f"eval return ({summary['eval']['episodes']} episodes): trained vs random",
                       f"{summary['eval']['mean_return']:.3f} vs {summary['eval_random']['mean_return']:.3f}")
-        table.add_row("replay", f"{summary['replay']['steps']} steps, return {summary['replay']['return']:.2f}")
+        table.add_row("replay", f"{summary['replay']['steps']} steps, return per agent "
+                                f"{summary['replay']['return']:.3f}")
     Console().print(table)
     print(f"checkpoint: {summary['checkpoint']}")
     print(f"tensorboard: tensorboard --logdir {summary['tensorboard']}")

@@ -70,4 +70,5 @@ def record_replay(policy, env_config: gridenv.EnvConfig, path: str | Path, seed:
                         actions=np.asarray(actions_log, np.int32), rewards=np.asarray(rewards_log, np.float32),
                         inventories=np.asarray(inventories, np.int32), config=np.array(env_config.to_json()))
     os.replace(tmp, path)
-    return {"path": str(path), "steps": len(actions_log), "return": float(np.sum(rewards_log))}
+    per_agent_return = float(np.sum(rewards_log)) / len(env.possible_agents)  # like evaluate()'s mean_return
+    return {"path": str(path), "steps": len(actions_log), "return": per_agent_return}

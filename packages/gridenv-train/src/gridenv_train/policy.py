@@ -77,7 +77,8 @@ class Policy(nn.Module):
             out, (h, c) = self.lstm(features[begin:end], (h * keep, c * keep))
             outputs.append(out)
         hidden = torch.cat(outputs)
-        return self.actor(hidden), self.critic(hidden).squeeze(-1), (h, c)
+        # float32 out whatever autocast computed in, so sampling and the losses keep full precision
+        return self.actor(hidden).float(), self.critic(hidden).squeeze(-1).float(), (h, c)
 
     def step(self, observations: torch.Tensor, state: State, dones: torch.Tensor,
              actions: torch.Tensor | None = None, deterministic: bool = False):

@@ -12,6 +12,7 @@ import os
 import random
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,11 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         if not found:
             raise FileNotFoundError(f"--resume: no checkpoint under {run_dir}")
         checkpoint = load_checkpoint(found[-1], device)
+        saved_world_size = checkpoint["trainer_state"].get("world_size", 1)
+        if saved_world_size != ranks.world_size:
+            raise ValueError(f"--resume: {found[-1].name} was trained on {saved_world_size} rank(s); resume it on "
+                             f"{saved_world_size}, not {ranks.world_size} (the number of updates and the learning-rate "
+                             f"schedule depend on it)")
         env_config = gridenv.EnvConfig.model_validate(checkpoint["env_config"])
         config = TrainerConfig.from_dict(checkpoint["trainer_config"])
 
@@ -170,9 +176,10 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         optimizer.load_state_dict(checkpoint["optimizer"])
         start_update = checkpoint["trainer_state"]["update"] + 1
         global_step = checkpoint["trainer_state"]["global_step"]
-        torch.set_rng_state(checkpoint["trainer_state"]["torch_rng"][ranks.rank % len(
-            checkpoint["trainer_state"]["torch_rng"])])
+        torch.set_rng_state(checkpoint["trainer_state"]["torch_rng"][ranks.rank])  # each rank its own stream
     model = DistributedDataParallel(policy) if ranks.world_size > 1 else policy
+    # bfloat16: forward passes (and so their backward) under autocast; parameters and optimiser stay float32.
+    autocast = partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16")
 
     # --- storage: (T, N, ...) on the device; observations arrive in one host->device copy per shard and step ------
     storage_obs = torch.zeros((steps, n, *obs_shape), dtype=torch.uint8, device=device)
@@ -198,6 +205,10 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
             {"env": env_config.to_dict(), "trainer": config.to_dict()}, indent=2))
     bar = _progress(progress and ranks.is_main, sizes.num_updates - start_update, run)
     timing = {"env": 0.0, "inference": 0.0, "learn": 0.0}
+    # The first minibatch of each update runs the rollout's own parameters on the rollout's own data, so its KL and
+    # its values' distance from the stored values must be ~0: more means that stored states, dones, log-probs or
+    # values do not line up with what acted. (The values are the sharper test: the actor starts near uniform.)
+    replay_error = {"approx_kl": 0.0, "value": 0.0}
     last_stats: dict[str, float] = {}
     losses: dict[str, float] = {}
     start_time = time.perf_counter()
@@ -221,7 +232,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
                 obs = host_obs[i].to(device, non_blocking=True)
                 storage_obs[t, r] = obs
                 storage_dones[t, r] = next_done[r]
-                with torch.no_grad():
+                with torch.no_grad(), autocast():
                     shard_state = (state[0][:, r], state[1][:, r])
                     action, logprob, _, value, shard_state = policy.step(obs, shard_state, next_done[r])
                 state[0][:, r], state[1][:, r] = shard_state
@@ -243,7 +254,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
                 if bootstrap.any():  # a time limit is not death: add the discounted value of the final observation
                     index = torch.from_numpy(np.flatnonzero(bootstrap)).to(device)
                     final = torch.from_numpy(shard.final_observations[bootstrap]).to(device)
-                    with torch.no_grad():
+                    with torch.no_grad(), autocast():
                         global_rows = index + r.start
                         _, _, _, final_value, _ = policy.step(
                             final, (state[0][:, global_rows], state[1][:, global_rows]),
@@ -256,7 +267,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
 
         # --- advantages -----------------------------------------------------------------------------------------
         tick = time.perf_counter()
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             next_obs = torch.cat([h.to(device) for h in host_obs])
             _, _, _, next_value, _ = policy.step(next_obs, state, next_done)
         advantages, returns = compute_gae(storage_rewards, storage_values, storage_dones, next_value, next_done,
@@ -265,15 +276,16 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         # --- update: minibatches of whole sequences, so BPTT sees intact sequences --------------------------------
         policy.train()
         L = config.bptt_horizon
-        for _ in range(config.update_epochs):
+        for epoch in range(config.update_epochs):
             order = torch.randperm(sizes.num_sequences, device=device)
-            for batch in order.split(sizes.sequences_per_minibatch):
+            for minibatch, batch in enumerate(order.split(sizes.sequences_per_minibatch)):
                 chunk, agent = batch // n, batch % n
                 time_index = (chunk[None, :] * L + torch.arange(L, device=device)[:, None])  # (L, B)
                 agent_index = agent[None, :].expand(L, -1)
                 initial = (storage_states[0][chunk, 0, agent][None], storage_states[1][chunk, 0, agent][None])
-                logits, values, _ = model(storage_obs[time_index, agent_index], initial,
-                                          storage_dones[time_index, agent_index])
+                with autocast():
+                    logits, values, _ = model(storage_obs[time_index, agent_index], initial,
+                                              storage_dones[time_index, agent_index])
                 distribution = Categorical(logits=logits)
                 actions = storage_actions[time_index, agent_index]
                 loss, losses = ppo_loss(
@@ -282,6 +294,11 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
                     storage_values[time_index, agent_index].flatten(), returns[time_index, agent_index].flatten(),
                     distribution.entropy().flatten(), config.clip_coef, config.clip_vloss, config.vf_coef,
                     config.ent_coef, config.norm_adv)
+                if epoch == 0 and minibatch == 0:
+                    first_minibatch_kl = losses["approx_kl"]
+                    value_error = (values.detach() - storage_values[time_index, agent_index]).abs().max().item()
+                    replay_error = {"approx_kl": max(replay_error["approx_kl"], abs(first_minibatch_kl)),
+                                    "value": max(replay_error["value"], value_error)}
                 optimizer.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)
@@ -299,6 +316,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
             writer.add_scalar("charts/SPS", sps, global_step)
             for name, value in losses.items():
                 writer.add_scalar(f"losses/{name}", value, global_step)
+            writer.add_scalar("losses/first_minibatch_approx_kl", first_minibatch_kl, global_step)
             total_time = sum(timing.values()) or 1.0
             for name, value in timing.items():
                 writer.add_scalar(f"time/{name}_share", value / total_time, global_step)
@@ -310,8 +328,11 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         if bar is not None:
             bar.update(update, sps, last_stats.get("reward", float("nan")))
         last = update == sizes.num_updates - 1
-        if ranks.is_main and (last or (update + 1) % config.checkpoint_interval == 0):
-            _save(run_dir, run, update, global_step, policy, optimizer, env_config, config)
+        if last or (update + 1) % config.checkpoint_interval == 0:
+            rng_states = _gather_rng_states(ranks)  # a collective: every rank takes part
+            if ranks.is_main:
+                _save(run_dir, run, update, global_step, policy, optimizer, env_config, config, rng_states,
+                      ranks.world_size)
 
     if bar is not None:
         bar.close()
@@ -321,6 +342,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         "run": run, "env": env_config.full_name, "global_step": global_step, "world_size": ranks.world_size,
         "updates": sizes.num_updates, "sps": (global_step - start_step) / max(elapsed, 1e-9),
         "seconds": elapsed, "params_in_sync": in_sync, "last_episode_stats": last_stats, "losses": losses,
+        "first_minibatch_replay_error": replay_error,  # worst over updates; ~0 unless rollout and update disagree
         "time_share": {k: v / (sum(timing.values()) or 1.0) for k, v in timing.items()},
         "checkpoint": str(list_checkpoints(run_dir)[-1]) if ranks.is_main else None,
         "tensorboard": str(run_dir / "tensorboard"),
@@ -340,11 +362,22 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     return summary
 
 
-def _save(run_dir: Path, run: str, update: int, global_step: int, policy, optimizer, env_config, config) -> Path:
+def _gather_rng_states(ranks: Distributed) -> list[torch.Tensor]:
+    """Every rank's torch RNG state, in rank order (so a resumed rank continues its own random stream)."""
+    if ranks.world_size == 1:
+        return [torch.get_rng_state()]
+    states: list[Any] = [None] * ranks.world_size
+    dist.all_gather_object(states, torch.get_rng_state())
+    return states
+
+
+def _save(run_dir: Path, run: str, update: int, global_step: int, policy, optimizer, env_config, config,
+          rng_states: list[torch.Tensor], world_size: int) -> Path:
     payload = {
         "policy": policy.state_dict(),
         "optimizer": optimizer.state_dict(),
-        "trainer_state": {"update": update, "global_step": global_step, "torch_rng": [torch.get_rng_state()]},
+        "trainer_state": {"update": update, "global_step": global_step, "torch_rng": rng_states,
+                          "world_size": world_size},
         "env_config": env_config.to_dict(),
         "trainer_config": config.to_dict(),
         "run": run,
