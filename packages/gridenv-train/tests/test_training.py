@@ -207,3 +207,6 @@ def test_ddp_two_processes_on_gloo(tmp_path):
     assert summary["world_size"] == 2 and summary["params_in_sync"] is True
     assert summary["global_step"] == 1024  # 8 agents x 16 steps x 2 ranks x 4 updates
     assert [p.name for p in list_checkpoints(tmp_path / "ddp")] == ["ddp:v4.pt"]
+    state = load_checkpoint(tmp_path / "ddp")["trainer_state"]
+    assert state["world_size"] == 2 and len(state["torch_rng"]) == 2  # each rank's own RNG stream, for --resume
+    assert not torch.equal(state["torch_rng"][0], state["torch_rng"][1])
