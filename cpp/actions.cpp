@@ -176,6 +176,7 @@ bool World::attack(int32_t attacker_id, int32_t target_id) {
     if (drained < rules_.shield.absorb_cost) target.shield = false;
     target_inventory[0] -= drained;
     stat(attacker_id, stat_attack_blocked_) += 1.0;
+    stat(target_id, stat_shield_absorbed_) += drained;
     return true;
   }
   target.frozen_until = step_ + 1 + rules_.combat.freeze_steps;

@@ -70,6 +70,7 @@ World::World(GameRules rules) : rules_(std::move(rules)) {
   stat_attack_blocked_ = add_stat("attack.blocked");
   stat_frozen_steps_ = add_stat("frozen.steps");
   stat_shield_steps_ = add_stat("shield.steps");
+  stat_shield_absorbed_ = add_stat("shield.energy_absorbed");
   stat_walls_built_ = add_stat("walls.built");
   stat_walls_destroyed_ = add_stat("walls.destroyed");
   stat_bonds_formed_ = add_stat("bonds.formed");

@@ -118,7 +118,7 @@ class World {
   int32_t stat_raw_reward_ = 0, stat_first_stolen_ = 0, stat_first_lost_to_theft_ = 0, stat_shared_given_ = 0;
   int32_t stat_shared_received_ = 0, stat_attack_hits_ = 0, stat_attack_blocked_ = 0, stat_frozen_steps_ = 0;
   int32_t stat_shield_steps_ = 0, stat_walls_built_ = 0, stat_walls_destroyed_ = 0, stat_bonds_formed_ = 0;
-  int32_t stat_markers_dropped_ = 0;
+  int32_t stat_markers_dropped_ = 0, stat_shield_absorbed_ = 0;
 
   // Caller-owned buffers (see the header comment); null until bind_buffers.
   uint8_t* observations_ = nullptr;

@@ -57,6 +57,7 @@ def test_an_attack_on_a_shielded_agent_freezes_nobody_and_drains_the_shield_ener
     act(env, agent_1="move_east")  # not frozen: it moves
     assert position(env, 1) == (1, 3)
     assert env.episode_stats()[0]["attack.blocked"] == 1 and env.episode_stats()[0]["attack.hits"] == 0
+    assert env.episode_stats()[1]["shield.energy_absorbed"] == 10
 
 
 def test_an_attack_on_a_frozen_agent_does_nothing_but_cost_the_attacker():
@@ -88,7 +89,7 @@ def test_a_shield_that_absorbs_a_hit_it_cannot_pay_for_drops():
     assert inventory(env, 0)["energy"] == 2 and inventory(env, 1)["energy"] == 0
     body, _, shield, frozen, _ = env.world.agent_states()[1]
     assert shield == 0 and frozen == 0
-    assert env.episode_stats()[0]["attack.blocked"] == 1
+    assert env.episode_stats()[0]["attack.blocked"] == 1 and env.episode_stats()[1]["shield.energy_absorbed"] == 6
 
 
 def test_share_can_give_a_resource_other_than_energy():
