@@ -91,9 +91,10 @@ def test_the_first_minibatch_replays_the_rollout_exactly(tmp_path, tiny_env):
     # what acted only if the KL and the value differences are ~0 (dropping the stored dones, so the update does not
     # reset the LSTM where the rollout did, gave value differences of 0.016-0.05, against 2e-8). The tiny env's
     # episodes end inside rollouts, so LSTM resets are part of the check; arena-small adds many agents per world.
-    for env in (tiny_env, gridenv.resolve_config("arena-small", game={"max_steps": 24})):
-        summary = train(env, small_config(3, env.game.num_agents or 1), "kl", tmp_path / env.name, device="cpu",
-                        progress=False)
+    cases = [(tiny_env, False), (tiny_env, True), (gridenv.resolve_config("arena-small", game={"max_steps": 24}), True)]
+    for env, async_envs in cases:  # async: two shards, pipelined
+        summary = train(env, small_config(3, env.game.num_agents or 1, async_envs=async_envs, num_threads=2), "kl",
+                        tmp_path / f"{env.name}-{async_envs}", device="cpu", progress=False)
         assert summary["first_minibatch_replay_error"]["approx_kl"] < 1e-6
         assert summary["first_minibatch_replay_error"]["value"] < 1e-4
 

@@ -220,15 +220,38 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
             group["lr"] = lr
 
         # --- rollout --------------------------------------------------------------------------------------------
+        # Pipelined over the shards: in iteration t each shard first collects its step t - 1 (sent in the previous
+        # iteration), then acts for step t and sends it, so with two shards each one's C++ step runs while the other
+        # shard's results are collected and its actions computed. Iteration `steps` only collects.
         policy.eval()
-        for t in range(steps):
-            if t % config.bptt_horizon == 0:
+        for t in range(steps + 1):
+            if t < steps and t % config.bptt_horizon == 0:
                 storage_states[0][t // config.bptt_horizon] = state[0]
                 storage_states[1][t // config.bptt_horizon] = state[1]
-            pending = []
             for i, shard in enumerate(shards):
-                tick = time.perf_counter()
                 r = rows[i]
+                if t > 0:
+                    tick = time.perf_counter()
+                    _, rewards, terminals, truncations, _ = shard.recv()
+                    timing["env"] += time.perf_counter() - tick
+                    reward = torch.from_numpy(rewards).to(device)
+                    bootstrap = truncations & ~terminals
+                    if bootstrap.any():  # a time limit is not death: add the discounted value of the final obs
+                        # (deterministic: only the value is needed, so no draw from the RNG the actions use)
+                        index = torch.from_numpy(np.flatnonzero(bootstrap)).to(device)
+                        final = torch.from_numpy(shard.final_observations[bootstrap]).to(device)
+                        with torch.no_grad(), autocast():
+                            global_rows = index + r.start
+                            _, _, _, final_value, _ = policy.step(
+                                final, (state[0][:, global_rows], state[1][:, global_rows]),
+                                torch.zeros(len(index), device=device), deterministic=True)
+                        reward[index] += config.gamma * final_value
+                    storage_rewards[t - 1, r] = reward
+                    next_done[r] = torch.from_numpy(terminals | truncations).to(device, torch.float32)
+                    episode_log.add(shard)
+                if t == steps:
+                    continue
+                tick = time.perf_counter()
                 obs = host_obs[i].to(device, non_blocking=True)
                 storage_obs[t, r] = obs
                 storage_dones[t, r] = next_done[r]
@@ -240,29 +263,8 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
                 actions_host = action.to(torch.int32).cpu().numpy()
                 timing["inference"] += time.perf_counter() - tick
                 tick = time.perf_counter()
-                shard.send(actions_host)  # steps in C++ threads while the next shard's actions are computed
+                shard.send(actions_host)  # the C++ threads step this shard while the loop goes on
                 timing["env"] += time.perf_counter() - tick
-                pending.append(i)
-            for i in pending:
-                tick = time.perf_counter()
-                shard = shards[i]
-                _, rewards, terminals, truncations, _ = shard.recv()
-                timing["env"] += time.perf_counter() - tick
-                r = rows[i]
-                reward = torch.from_numpy(rewards).to(device)
-                bootstrap = truncations & ~terminals
-                if bootstrap.any():  # a time limit is not death: add the discounted value of the final observation
-                    index = torch.from_numpy(np.flatnonzero(bootstrap)).to(device)
-                    final = torch.from_numpy(shard.final_observations[bootstrap]).to(device)
-                    with torch.no_grad(), autocast():
-                        global_rows = index + r.start
-                        _, _, _, final_value, _ = policy.step(
-                            final, (state[0][:, global_rows], state[1][:, global_rows]),
-                            torch.zeros(len(index), device=device))
-                    reward[index] += config.gamma * final_value
-                storage_rewards[t, r] = reward
-                next_done[r] = torch.from_numpy(terminals | truncations).to(device, torch.float32)
-                episode_log.add(shard)
         global_step += sizes.batch_size * ranks.world_size
 
         # --- advantages -----------------------------------------------------------------------------------------
