@@ -136,13 +136,14 @@ bool World::use_converter(int32_t agent_id, Converter& converter) {
       converter.pending_step = step_;
       converter.pending_count = 0;
     }
-    converter.pending[converter.pending_count++] = agent_id;
-    if (converter.pending_count < recipe.users_required) return true;
+    // Partners whose inventory changed since they joined (they were robbed or gave something away) no longer
+    // qualify: they leave the group, and this user joins what is left.
+    int32_t kept = 0;
     for (int32_t i = 0; i < converter.pending_count; ++i)
-      if (!can_convert(converter.pending[i])) {  // a partner's inventory changed since it joined
-        --converter.pending_count;
-        return false;
-      }
+      if (can_convert(converter.pending[i])) converter.pending[kept++] = converter.pending[i];
+    converter.pending[kept++] = agent_id;
+    converter.pending_count = kept;
+    if (converter.pending_count < recipe.users_required) return true;  // joined; waits for partners this step
   } else {
     converter.pending[0] = agent_id;
     converter.pending_count = 1;

@@ -55,11 +55,14 @@ class Grid {
   bool on_edge(int32_t r, int32_t c) const { return r == 0 || c == 0 || r == height_ - 1 || c == width_ - 1; }
 
   // The floor-marker layer, laid out like the cells: kind + 1 while visible, else 0. Markers expire in the order they
-  // were dropped (one duration for all), so a FIFO of drops clears them without scanning the map.
+  // were dropped (one duration for all), so a FIFO of drops clears them without scanning the map. A fresh marker on
+  // a marked cell leaves the old entry stale; stale entries are compacted away once the queue reaches twice the
+  // number of cells, so the queue stays bounded by the map, however long markers last.
   void drop_marker(int32_t r, int32_t c, uint8_t kind_plus_one, int32_t expiry) {
     const size_t i = index(r, c);
     marker_kinds_[i] = kind_plus_one;
     marker_expiry_[i] = expiry;
+    if (marker_queue_.size() >= 2 * cells_.size()) compact_marker_queue();
     marker_queue_.push_back({static_cast<uint32_t>(i), expiry});
   }
   // Clear markers whose expiry is <= step (unless the cell got a newer marker since).
@@ -68,10 +71,7 @@ class Grid {
       const MarkerDrop drop = marker_queue_[marker_head_++];
       if (marker_expiry_[drop.index] == drop.expiry) marker_kinds_[drop.index] = 0;
     }
-    if (marker_head_ > 0 && marker_head_ * 2 >= marker_queue_.size()) {  // compact in place: no new allocation
-      marker_queue_.erase(marker_queue_.begin(), marker_queue_.begin() + static_cast<std::ptrdiff_t>(marker_head_));
-      marker_head_ = 0;
-    }
+    if (marker_head_ > 0 && marker_head_ * 2 >= marker_queue_.size()) compact_marker_queue();
   }
   void clear_markers() {
     std::fill(marker_kinds_.begin(), marker_kinds_.end(), 0);
@@ -86,6 +86,16 @@ class Grid {
   }
 
  private:
+  // Drop the expired head and stale entries in place, keeping the order (no allocation).
+  void compact_marker_queue() {
+    size_t kept = 0;
+    for (size_t k = marker_head_; k < marker_queue_.size(); ++k) {
+      const MarkerDrop drop = marker_queue_[k];
+      if (marker_expiry_[drop.index] == drop.expiry && marker_kinds_[drop.index] != 0) marker_queue_[kept++] = drop;
+    }
+    marker_queue_.resize(kept);
+    marker_head_ = 0;
+  }
   size_t index(int32_t r, int32_t c) const {
     return static_cast<size_t>(r + padding_) * stride_ + static_cast<size_t>(c + padding_);
   }

@@ -11,9 +11,10 @@ double standard_normal(Rng& rng) {
   return std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);
 }
 
-// Marsaglia-Tsang gamma sampler (shape >= 1), boosted for shape < 1.
-double sample_gamma(double shape, Rng& rng) {
-  if (shape < 1.0) return sample_gamma(shape + 1.0, rng) * std::pow(1.0 - rng.uniform(), 1.0 / shape);
+// log of a Gamma(shape, 1) draw: Marsaglia-Tsang (shape >= 1), boosted for shape < 1 as G(a) = G(a + 1) U^(1/a).
+// In log space, because for small shapes U^(1/a) underflows to 0 (a = 0.005 gave 0/0 = NaN kinship weights).
+double sample_log_gamma(double shape, Rng& rng) {
+  if (shape < 1.0) return sample_log_gamma(shape + 1.0, rng) + std::log(1.0 - rng.uniform()) / shape;
   const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
   while (true) {
     double x, v;
@@ -23,13 +24,14 @@ double sample_gamma(double shape, Rng& rng) {
     } while (v <= 0.0);
     v = v * v * v;
     const double u = 1.0 - rng.uniform();
-    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
+    if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return std::log(d * v);
   }
 }
 
+// Beta(a, b) = X / (X + Y) = 1 / (1 + exp(log Y - log X)); finite for every a, b > 0.
 double sample_beta(double a, double b, Rng& rng) {
-  const double x = sample_gamma(a, rng), y = sample_gamma(b, rng);
-  return x / (x + y);
+  const double log_x = sample_log_gamma(a, rng), log_y = sample_log_gamma(b, rng);
+  return 1.0 / (1.0 + std::exp(log_y - log_x));
 }
 
 }  // namespace

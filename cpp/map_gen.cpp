@@ -7,6 +7,9 @@
 namespace gridenv {
 namespace {
 
+constexpr int32_t kCaveAttempts = 20;
+constexpr int32_t kUniformTries = 32;
+
 [[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
 
 std::string legend(const GameRules& rules) {
@@ -209,38 +212,214 @@ void carve_cave(const MapRules& map, Rng& rng, Layout& layout, const Region& reg
     if (label[cell] >= 0 && label[cell] != best_label) tile_at(layout, region, cell / w, cell % w) = kTileWall;
 }
 
-// Place `map.agents` spawn points and the converters on distinct free cells of the region.
-void scatter(const MapRules& map, Rng& rng, Layout& layout, const Region& region, const std::string& field) {
-  std::vector<int32_t>& free_cells = layout.cells;
-  free_cells.clear();
-  for (int32_t r = 0; r < region.height; ++r)
-    for (int32_t c = 0; c < region.width; ++c)
-      if (tile_at(layout, region, r, c) == kTileEmpty) free_cells.push_back(r * region.width + c);
+// Cells of the largest 4-connected open area of the region into `layout.cells` (as region-local indices).
+// Uses layout.parent as the visited mark and layout.stack as the queue.
+void largest_open_area(Layout& layout, const Region& region) {
+  const int32_t h = region.height, w = region.width;
+  std::vector<int32_t>& label = layout.parent;
+  label.assign(static_cast<size_t>(h) * w, -1);
+  std::vector<int32_t>& queue = layout.stack;
+  int32_t best_start = -1, best_size = 0;
+  for (int32_t start = 0; start < h * w; ++start) {
+    if (label[start] >= 0 || tile_at(layout, region, start / w, start % w) != kTileEmpty) continue;
+    queue.clear();
+    queue.push_back(start);
+    label[start] = start;
+    for (size_t head = 0; head < queue.size(); ++head) {
+      const int32_t cell = queue[head], r = cell / w, c = cell % w;
+      const int32_t neighbours[4][2] = {{r - 1, c}, {r + 1, c}, {r, c - 1}, {r, c + 1}};
+      for (const auto& n : neighbours) {
+        if (n[0] < 0 || n[0] >= h || n[1] < 0 || n[1] >= w) continue;
+        const int32_t index = n[0] * w + n[1];
+        if (label[index] >= 0 || tile_at(layout, region, n[0], n[1]) != kTileEmpty) continue;
+        label[index] = start;
+        queue.push_back(index);
+      }
+    }
+    if (static_cast<int32_t>(queue.size()) > best_size) {
+      best_size = static_cast<int32_t>(queue.size());
+      best_start = start;
+    }
+  }
+  layout.cells.clear();
+  for (int32_t cell = 0; cell < h * w; ++cell)
+    if (best_start >= 0 && label[cell] == best_start) layout.cells.push_back(cell);
+}
+
+int32_t objects_to_place(const MapRules& map) {
   int32_t needed = map.agents;
   for (int32_t count : map.converter_counts) needed += count;
-  if (needed > static_cast<int32_t>(free_cells.size()))
-    fail(field + ": " + std::to_string(map.agents) + " agents and " + std::to_string(needed - map.agents) +
-         " converters do not fit in the " + std::to_string(free_cells.size()) + " free cells of this " +
-         std::to_string(region.width) + "x" + std::to_string(region.height) +
-         " map; enlarge the map, open it up (wall_density, cave_fill) or lower the counts");
-  // Partial Fisher-Yates: the first `needed` entries become a uniform random sample of distinct free cells.
-  for (int32_t i = 0; i < needed; ++i) {
-    const int32_t j = i + static_cast<int32_t>(rng.below(static_cast<uint32_t>(free_cells.size() - i)));
-    std::swap(free_cells[i], free_cells[j]);
+  return needed;
+}
+
+// Leaves of a breadth-first spanning tree of `area` (connected, region-local cells) from a random root, neighbours in
+// random order, into layout.leaves. Removing any set of leaves keeps the rest of the tree connected.
+void spanning_tree_leaves(Rng& rng, Layout& layout, const Region& region, const std::vector<int32_t>& area) {
+  const int32_t w = region.width;
+  std::vector<int32_t>& parent = layout.parent;  // region cell -> tree parent; -2 outside the area, -1 unvisited
+  std::vector<int32_t>& children = layout.children;
+  std::vector<int32_t>& queue = layout.stack;
+  parent.assign(static_cast<size_t>(region.height) * w, -2);
+  children.assign(static_cast<size_t>(region.height) * w, 0);
+  for (int32_t cell : area) parent[cell] = -1;
+  const int32_t root = area[rng.below(static_cast<uint32_t>(area.size()))];
+  parent[root] = root;
+  queue.assign(1, root);
+  for (size_t head = 0; head < queue.size(); ++head) {
+    const int32_t cell = queue[head], r = cell / w, c = cell % w;
+    int32_t neighbours[4], count = 0;
+    if (r > 0) neighbours[count++] = cell - w;
+    if (r + 1 < region.height) neighbours[count++] = cell + w;
+    if (c > 0) neighbours[count++] = cell - 1;
+    if (c + 1 < w) neighbours[count++] = cell + 1;
+    rng.shuffle(neighbours, static_cast<uint32_t>(count));
+    for (int32_t k = 0; k < count; ++k) {
+      const int32_t n = neighbours[k];
+      if (parent[n] != -1) continue;
+      parent[n] = cell;
+      ++children[cell];
+      queue.push_back(n);
+    }
   }
-  int32_t next = 0;
+  layout.leaves.clear();
+  for (int32_t cell : area)
+    if (children[cell] == 0) layout.leaves.push_back(cell);
+}
+
+// True when no converter next to `cell` has `cell` as its last open neighbour (a converter must stay usable).
+bool keeps_converters_reachable(Layout& layout, const Region& region, int32_t cell) {
+  const int32_t w = region.width, h = region.height;
+  auto open_neighbours = [&](int32_t r, int32_t c, int32_t* out) {
+    int32_t count = 0;
+    const int32_t around[4][2] = {{r - 1, c}, {r + 1, c}, {r, c - 1}, {r, c + 1}};
+    for (const auto& n : around)
+      if (n[0] >= 0 && n[0] < h && n[1] >= 0 && n[1] < w) out[count++] = n[0] * w + n[1];
+    return count;
+  };
+  int32_t around[4];
+  const int32_t count = open_neighbours(cell / w, cell % w, around);
+  for (int32_t k = 0; k < count; ++k) {
+    const int32_t n = around[k];
+    if (tile_at(layout, region, n / w, n % w) < kTileFirstConverter) continue;
+    int32_t its[4], others = 0;
+    const int32_t its_count = open_neighbours(n / w, n % w, its);
+    for (int32_t j = 0; j < its_count; ++j)
+      if (its[j] != cell && tile_at(layout, region, its[j] / w, its[j] % w) == kTileEmpty) ++others;
+    if (others == 0) return false;
+  }
+  return true;
+}
+
+// True when blocking `cell` keeps its open 4-neighbours connected through the ring of cells around it: then no path
+// anywhere needs `cell` (a path through it enters and leaves by those neighbours). A sufficient, O(1) test.
+bool locally_removable(Layout& layout, const Region& region, int32_t cell) {
+  const int32_t r = cell / region.width, c = cell % region.width;
+  auto open = [&](int32_t rr, int32_t cc) {
+    return rr >= 0 && rr < region.height && cc >= 0 && cc < region.width && tile_at(layout, region, rr, cc) == kTileEmpty;
+  };
+  // The ring clockwise from north; even entries are the 4-neighbours, odd ones the corners between them.
+  const bool ring[8] = {open(r - 1, c), open(r - 1, c + 1), open(r, c + 1), open(r + 1, c + 1),
+                        open(r + 1, c), open(r + 1, c - 1), open(r, c - 1), open(r - 1, c - 1)};
+  // Count runs of open 4-neighbours joined by open corners; more than one run means a possible cut.
+  int32_t neighbours = 0, links = 0;
+  for (int32_t k = 0; k < 8; k += 2) {
+    if (!ring[k]) continue;
+    ++neighbours;
+    if (ring[k + 1] && ring[(k + 2) % 8]) ++links;  // joined to the next 4-neighbour clockwise
+  }
+  // Open neighbours on a cycle of four: connected when the joins leave at most one gap (all four joined: a loop).
+  return neighbours <= 1 || links >= neighbours - 1;
+}
+
+// Place the converters and then `map.agents` spawn points on distinct cells of the largest open area (computed by
+// largest_open_area into layout.cells). A converter blocks movement, so placed at random it could cut a corridor or
+// close a door. Each converter goes to a random open cell that cuts nothing locally (locally_removable); when a few
+// tries find none (a maze: most cells are cuts), to leaves of a random spanning tree of what is still open (a fresh
+// tree once the leaves run out); when no such cell is left (a perfect maze with fewer dead ends than converters),
+// into alcoves: inner wall cells next to the open area. Never onto the last open neighbour of another converter.
+// What stays open stays connected, so every agent can reach every other agent and stand next to every converter.
+void scatter(const MapRules& map, Rng& rng, Layout& layout, const Region& region, const std::string& field) {
+  const int32_t w = region.width;
+  std::vector<int32_t>& area = layout.cells;
+  const int32_t needed = objects_to_place(map);
+  if (needed > static_cast<int32_t>(area.size()))
+    fail(field + ": " + std::to_string(map.agents) + " agents and " + std::to_string(needed - map.agents) +
+         " converters do not fit in the " + std::to_string(area.size()) + " cells of the largest connected open " +
+         "area of this " + std::to_string(region.width) + "x" + std::to_string(region.height) +
+         " map; enlarge the map, open it up (wall_density, cave_fill) or lower the counts");
+  size_t kind = 0;
+  int32_t placed_of_kind = 0;
+  auto next_kind = [&] {
+    while (kind < map.converter_counts.size() && placed_of_kind == map.converter_counts[kind]) {
+      ++kind;
+      placed_of_kind = 0;
+    }
+    return kind < map.converter_counts.size();
+  };
+  // Mostly uniform: random cells whose blocking cuts nothing locally; few tries, since in a maze most cells are cuts.
+  for (int32_t tries = 0; tries < kUniformTries && next_kind(); ++tries) {
+    const size_t pick = rng.below(static_cast<uint32_t>(area.size()));
+    const int32_t cell = area[pick];
+    if (!locally_removable(layout, region, cell) || !keeps_converters_reachable(layout, region, cell)) continue;
+    tile_at(layout, region, cell / w, cell % w) = static_cast<uint8_t>(kTileFirstConverter + kind);
+    ++placed_of_kind;
+    area[pick] = area.back();
+    area.pop_back();
+    tries = -1;  // the budget is per converter
+  }
+  while (next_kind()) {
+    spanning_tree_leaves(rng, layout, region, area);
+    std::vector<int32_t>& leaves = layout.leaves;
+    int32_t placed = 0;
+    while (!leaves.empty() && next_kind()) {
+      const size_t pick = rng.below(static_cast<uint32_t>(leaves.size()));
+      const int32_t cell = leaves[pick];
+      leaves[pick] = leaves.back();
+      leaves.pop_back();
+      if (!keeps_converters_reachable(layout, region, cell)) continue;
+      tile_at(layout, region, cell / w, cell % w) = static_cast<uint8_t>(kTileFirstConverter + kind);
+      ++placed_of_kind;
+      ++placed;
+    }
+    area.erase(std::remove_if(area.begin(), area.end(),
+                              [&](int32_t cell) { return tile_at(layout, region, cell / w, cell % w) != kTileEmpty; }),
+               area.end());
+    if (placed == 0) break;  // every open cell left is needed to keep the map connected
+  }
+  if (next_kind()) {
+    // Alcoves: the remaining converters stand in walls next to the open area, the map's border wall included (a
+    // perfect maze has only as many dead ends as it has, and every other corridor cell is a cut; a crowded small map
+    // runs out of cells that cut nothing).
+    std::vector<int32_t>& walls = layout.leaves;
+    walls.clear();
+    auto open = [&](int32_t r, int32_t c) {
+      return r >= 0 && r < region.height && c >= 0 && c < w && tile_at(layout, region, r, c) == kTileEmpty;
+    };
+    for (int32_t r = 0; r < region.height; ++r)
+      for (int32_t c = 0; c < w; ++c)
+        if (tile_at(layout, region, r, c) == kTileWall &&
+            (open(r - 1, c) || open(r + 1, c) || open(r, c - 1) || open(r, c + 1)))
+          walls.push_back(r * w + c);
+    while (next_kind()) {
+      if (walls.empty())
+        fail(field + ": no cell is left where another converter would not cut the map or wall in a converter (" +
+             std::to_string(area.size()) + " open cells remain); lower converter_counts or open the map up");
+      const size_t pick = rng.below(static_cast<uint32_t>(walls.size()));
+      const int32_t cell = walls[pick];
+      walls[pick] = walls.back();
+      walls.pop_back();
+      tile_at(layout, region, cell / w, cell % w) = static_cast<uint8_t>(kTileFirstConverter + kind);
+      ++placed_of_kind;
+    }
+  }
+  // Partial Fisher-Yates: the first `map.agents` entries become a uniform random sample of distinct cells.
   for (int32_t i = 0; i < map.agents; ++i) {
-    const int32_t cell = free_cells[next++];
-    layout.agent_rows.push_back(region.top + cell / region.width);
-    layout.agent_cols.push_back(region.left + cell % region.width);
+    const int32_t j = i + static_cast<int32_t>(rng.below(static_cast<uint32_t>(area.size() - i)));
+    std::swap(area[i], area[j]);
+    layout.agent_rows.push_back(region.top + area[i] / w);
+    layout.agent_cols.push_back(region.left + area[i] % w);
     layout.agent_groups.push_back(0);
   }
-  for (size_t kind = 0; kind < map.converter_counts.size(); ++kind)
-    for (int32_t i = 0; i < map.converter_counts[kind]; ++i) {
-      const int32_t cell = free_cells[next++];
-      tile_at(layout, region, cell / region.width, cell % region.width) =
-          static_cast<uint8_t>(kTileFirstConverter + kind);
-    }
 }
 
 void generate_into(const MapRules& map, const GameRules& rules, Rng& rng, Layout& layout, const Region& region,
@@ -284,9 +463,17 @@ void generate_into(const MapRules& map, const GameRules& rules, Rng& rng, Layout
       carve_maze(map, rng, layout, region);
       break;
     case MapGenerator::kCave:
-      carve_cave(map, rng, layout, region);
-      break;
+      // A dense cave can come out too small for its objects on some seeds: draw again (from the same RNG, so the
+      // map is still a function of the seed) before giving up with the message below.
+      for (int32_t attempt = 0; attempt < kCaveAttempts; ++attempt) {
+        carve_cave(map, rng, layout, region);
+        largest_open_area(layout, region);
+        if (static_cast<int32_t>(layout.cells.size()) >= objects_to_place(map)) break;
+      }
+      scatter(map, rng, layout, region, field);
+      return;
   }
+  largest_open_area(layout, region);
   scatter(map, rng, layout, region, field);
 }
 

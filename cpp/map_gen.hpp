@@ -10,7 +10,9 @@
 //   cave       cellular automaton (fill cave_fill, cave_steps smoothing passes); every open region but the largest
 //              is filled, so the cave is connected
 //   composite  parts laid out left to right, `columns` per row, each in a slot as large as the largest part
-// All but ascii then place `agents` spawn points and the converters on distinct free cells.
+// All but ascii then place the converters and `agents` spawn points on distinct cells of the map's largest connected
+// open area, converters only where they cut no path (leaves of a random spanning tree, else alcoves in the walls
+// beside the open area): every agent can reach every other agent and a cell next to every converter. A cave too small for its objects is drawn again (up to 20 times).
 #pragma once
 
 #include <cstdint>
@@ -33,7 +35,7 @@ struct Layout {
   std::vector<int32_t> agent_cols;
   std::vector<uint8_t> agent_groups;  // from ASCII digits; used only when the whole map is ASCII
   // Scratch space reused by the generators.
-  std::vector<int32_t> cells, stack, parent;
+  std::vector<int32_t> cells, stack, parent, children, leaves;
   std::vector<uint8_t> buffer;
 };
 

@@ -41,6 +41,7 @@ VecWorld::~VecWorld() {
 void VecWorld::bind_buffers(uint8_t* observations, const int32_t* actions, float* rewards, bool* terminals,
                             bool* truncations, uint8_t* final_observations, bool* episode_done,
                             float* episode_stats, uint8_t* action_mask) {
+  ExclusiveUse exclusive(busy_, "VecWorld.bind_buffers");
   if (in_flight_) throw std::logic_error("VecWorld.bind_buffers: a step is in flight; call recv() first");
   const size_t a = static_cast<size_t>(agents_per_world_);
   for (size_t w = 0; w < worlds_.size(); ++w)
@@ -55,6 +56,7 @@ void VecWorld::bind_buffers(uint8_t* observations, const int32_t* actions, float
 }
 
 void VecWorld::reset(const std::vector<uint64_t>& seeds) {
+  ExclusiveUse exclusive(busy_, "VecWorld.reset");
   if (observations_ == nullptr) throw std::logic_error("VecWorld.reset: bind_buffers must be called first");
   if (in_flight_) throw std::logic_error("VecWorld.reset: a step is in flight; call recv() first");
   if (seeds.size() != worlds_.size())
@@ -70,6 +72,7 @@ void VecWorld::reset(const std::vector<uint64_t>& seeds) {
 }
 
 void VecWorld::send() {
+  ExclusiveUse exclusive(busy_, "VecWorld.send");
   if (observations_ == nullptr) throw std::logic_error("VecWorld.send: bind_buffers must be called first");
   if (in_flight_) throw std::logic_error("VecWorld.send: a step is already in flight; call recv() first");
   // Validate everything before any world moves, so a bad action leaves every world untouched.
@@ -91,8 +94,8 @@ void VecWorld::send() {
 }
 
 void VecWorld::recv() {
+  ExclusiveUse exclusive(busy_, "VecWorld.recv");
   if (!in_flight_) throw std::logic_error("VecWorld.recv: no step in flight; call send() first");
-  in_flight_ = false;
   take_ranges(0);  // the caller steps range 0 (and any range not yet taken), rather than wait idle
   const int32_t n = num_worlds();
   for (int spin = 0; worlds_done_.load(std::memory_order_acquire) < n && spin < kSpinIterations; ++spin) {
@@ -103,6 +106,7 @@ void VecWorld::recv() {
     work_done_.wait(lock, [&] { return worlds_done_.load(std::memory_order_acquire) >= n; });
     std::swap(error, error_);
   }
+  in_flight_ = false;
   if (error) std::rethrow_exception(error);  // raised on some thread: re-raised here, on the caller's
 }
 

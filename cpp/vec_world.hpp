@@ -90,7 +90,8 @@ class VecWorld {
   std::unique_ptr<std::atomic<int32_t>[]> claimed_;  // per range: 1 once a thread took it this step
   std::atomic<int32_t> worlds_done_{0};
   std::atomic<bool> stopping_{false};
-  bool in_flight_ = false;
+  bool in_flight_ = false;           // read and written only under ExclusiveUse(busy_)
+  std::atomic<bool> busy_{false};
   std::exception_ptr error_;  // the first exception a thread hit this step (guarded by mutex_)
 };
 

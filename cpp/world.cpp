@@ -94,6 +94,8 @@ std::vector<std::string> World::action_names() const {
 
 void World::bind_buffers(uint8_t* observations, const int32_t* actions, float* rewards, bool* terminals,
                          bool* truncations) {
+  ExclusiveUse exclusive(busy_, "World.bind_buffers");
+  actions_now_.assign(static_cast<size_t>(num_agents_), 0);
   observations_ = observations;
   actions_ = actions;
   rewards_ = rewards;
@@ -102,6 +104,7 @@ void World::bind_buffers(uint8_t* observations, const int32_t* actions, float* r
 }
 
 void World::reset(uint64_t seed, bool clear_step_outputs) {
+  ExclusiveUse exclusive(busy_, "World.reset");
   if (observations_ == nullptr) throw std::logic_error("World.reset: bind_buffers must be called first");
   ready_ = false;  // until this reset completes: a map that cannot be generated leaves the world unsteppable
   rng_.reseed(seed);
@@ -166,12 +169,22 @@ void World::build_from_layout() {
   }
 }
 
+namespace {
+void require_action_in_range(int32_t agent, int32_t action, int32_t num_actions) {
+  if (action < 0 || action >= num_actions)
+    throw std::invalid_argument("actions[" + std::to_string(agent) + "]: must be in [0, " +
+                                std::to_string(num_actions - 1) + "], got " + std::to_string(action));
+}
+}  // namespace
+
 void World::check_actions() const {
-  const int32_t num_actions_total = num_actions();
+  for (int32_t a = 0; a < num_agents_; ++a) require_action_in_range(a, actions_[a], num_actions());
+}
+
+void World::load_actions() {
   for (int32_t a = 0; a < num_agents_; ++a) {
-    if (actions_[a] < 0 || actions_[a] >= num_actions_total)
-      throw std::invalid_argument("actions[" + std::to_string(a) + "]: must be in [0, " +
-                                  std::to_string(num_actions_total - 1) + "], got " + std::to_string(actions_[a]));
+    actions_now_[a] = actions_[a];
+    require_action_in_range(a, actions_now_[a], num_actions());
   }
 }
 
@@ -190,14 +203,15 @@ void World::fill_action_mask(uint8_t* out) const {
 }
 
 void World::step() {
+  ExclusiveUse exclusive(busy_, "World.step");
   if (observations_ == nullptr) throw std::logic_error("World.step: bind_buffers must be called first");
   if (!ready_) throw std::logic_error("World.step: the world has not been reset (or its last reset failed); call reset()");
   if (episode_over()) throw std::logic_error("World.step: the episode is over (max_steps reached); call reset()");
-  check_actions();
+  load_actions();
   std::fill(raw_rewards_.begin(), raw_rewards_.end(), 0.0f);
 
   rng_.shuffle(order_.data(), static_cast<uint32_t>(num_agents_));
-  for (int32_t i = 0; i < num_agents_; ++i) apply_action(order_[i], actions_[order_[i]]);
+  for (int32_t i = 0; i < num_agents_; ++i) apply_action(order_[i], actions_now_[order_[i]]);
   end_of_step_upkeep();
   if (rules_.goal_resource >= 0) {
     for (int32_t a = 0; a < num_agents_; ++a) {

@@ -14,10 +14,12 @@
 // rewards into shared rewards, the step counter advances, and observations are written.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "exclusive_use.hpp"
 #include "grid.hpp"
 #include "kinship.hpp"
 #include "map_gen.hpp"
@@ -38,7 +40,7 @@ class World {
   void reset(uint64_t seed, bool clear_step_outputs = true);
   // Reset with a seed drawn from this world's own RNG: the episode after a seeded one is still determined by it.
   void reset_next(bool clear_step_outputs = true) { reset(rng_.next(), clear_step_outputs); }
-  // Validates every action; throws std::invalid_argument naming the first bad one. step() calls it.
+  // Validates every action in the bound buffer; throws std::invalid_argument naming the first bad one.
   void check_actions() const;
   void step();
   // 1 where the action can take effect now (the agent can pay its cost, is not frozen, has not terminated), else 0.
@@ -81,6 +83,9 @@ class World {
 
  private:
   void build_from_layout();
+  // Copy the bound actions into actions_now_ and validate the copy: the step then applies exactly what was checked,
+  // even if another thread writes the caller's buffer meanwhile.
+  void load_actions();
   void apply_action(int32_t agent, int32_t action_index);
   bool use_converter(int32_t agent, Converter& converter);
   int32_t faced_agent(const Agent& agent) const;  // -1 if the faced cell holds no agent
@@ -109,7 +114,9 @@ class World {
   Kinship kinship_;
   int32_t step_ = 0;
   int32_t num_terminated_ = 0;
-  bool ready_ = false;  // a reset completed; false before the first and after one that threw
+  bool ready_ = false;
+  std::atomic<bool> busy_{false};   // see ExclusiveUse
+  std::vector<int32_t> actions_now_;  // [agents], this step's actions (load_actions)  // a reset completed; false before the first and after one that threw
 
   std::vector<std::string> stat_names_;
   std::vector<double> stats_;

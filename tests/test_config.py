@@ -60,7 +60,7 @@ def test_bad_config_values_are_rejected_naming_the_field(overrides, message):
 def test_map_problems_found_by_the_engine_name_the_cause():
     too_many = gridenv.resolve_config("arena-small", game={"num_agents": 200})
     env = gridenv.parallel_env(too_many)
-    with pytest.raises(ValueError, match=r"map: 200 agents and 8 converters do not fit in the \d+ free cells of this 12x12 map"):
+    with pytest.raises(ValueError, match=r"map: 200 agents and 8 converters do not fit in the \d+ cells of the largest connected open area of this 12x12 map"):
         env.reset(seed=0)
     with pytest.raises(ValueError, match=r"unknown symbol 'x' at row 1, column 2; legend: '#' wall"):
         gridenv.parallel_env({"game": {"num_agents": None}, "map": {"ascii": "####\n#0x#\n####"}})
@@ -110,6 +110,39 @@ def test_the_engine_itself_rejects_bad_buffers_and_actions():
     unbound = gridenv._core.World(env.config.to_rules())
     with pytest.raises(RuntimeError, match="bind_buffers must be called first"):
         unbound.step()
+
+
+def test_two_threads_stepping_one_world_get_an_error_not_a_race():
+    # The GIL is released inside step/send/recv, so Python threads really can enter one world at once; the engine
+    # refuses the second caller instead of letting both write the same grid and buffers.
+    import threading
+
+    import gridenv.vector
+
+    vec = gridenv.vector.make("arena", num_envs=32, num_threads=1, seed=0)
+    world = gridenv.parallel_env("arena")
+    world.reset(seed=0)
+    errors, collisions = [], []
+
+    def hammer(step):
+        for _ in range(150):
+            try:
+                step()
+            except RuntimeError as error:
+                (collisions if "another thread is using this object" in str(error) else errors).append(error)
+            except Exception as error:  # anything else is a failure
+                errors.append(error)
+
+    for step in (vec.core.step, world.world.step):
+        threads = [threading.Thread(target=hammer, args=(step,)) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not errors, errors[:3]
+    assert collisions  # they did meet, and were told
+    vec.step(np.zeros(vec.num_agents, np.int32))  # and the worlds still step afterwards
+    assert world.world.step_count > 0
 
 
 def test_a_world_whose_reset_failed_refuses_to_step():
