@@ -1,4 +1,4 @@
-"""Regenerate the map pictures of docs/maps.md:  python docs/make_images.py"""
+"""Regenerate the map pictures of docs/maps.md:  python docs/make_images.py  (tests/test_docs.py checks they are current)"""
 
 from pathlib import Path
 
@@ -33,7 +33,9 @@ PICTURES = {
     ]},
 }
 
-for name, map_config in PICTURES.items():
+def picture(name: str):
+    """The (H, W, 3) uint8 picture of one generator, as docs/images/<name>.png shows it (seed 7)."""
+    map_config = PICTURES[name]
     if "ascii" in map_config:
         game = {**ONE_GROUP, "num_agents": None}
     else:
@@ -42,5 +44,10 @@ for name, map_config in PICTURES.items():
             map_config = {**map_config, "converter_counts": COUNTS}
     env = gridenv.parallel_env({"game": game, "map": map_config}, render_mode="rgb_array")
     env.reset(seed=7)
-    write_png(HERE / f"{name}.png", env.render())
-    print(f"docs/images/{name}.png")
+    return env.render()
+
+
+if __name__ == "__main__":
+    for name in PICTURES:
+        write_png(HERE / f"{name}.png", picture(name))
+        print(f"docs/images/{name}.png")

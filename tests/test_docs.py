@@ -54,3 +54,35 @@ def test_documented_defaults_match_the_config():
     assert f"`kin_weight` {kin.kin_weight}" in SOCIAL_DOC
     assert f"`bond_window` {kin.bond_window}, `bond_weight` {kin.bond_weight}, `bond_cost` {kin.bond_cost}" \
         in SOCIAL_DOC
+
+
+def read_png(path: Path):
+    """Decode a PNG written by gridenv.render.write_png (8-bit RGB, one IDAT, filter 0 on every row)."""
+    import struct
+    import zlib
+
+    import numpy as np
+
+    data = path.read_bytes()
+    width, height = struct.unpack(">II", data[16:24])
+    idat_length = struct.unpack(">I", data[33:37])[0]
+    assert data[37:41] == b"IDAT"
+    rows = np.frombuffer(zlib.decompress(data[41:41 + idat_length]), np.uint8).reshape(height, 1 + 3 * width)
+    assert (rows[:, 0] == 0).all()
+    return rows[:, 1:].reshape(height, width, 3)
+
+
+def test_the_map_pictures_show_what_the_generators_draw_today():
+    # A changed generator (or renderer) leaves stale pictures in docs/maps.md: rerun `python docs/make_images.py`.
+    import importlib.util
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("make_images", DOCS / "make_images.py")
+    make_images = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_images)
+    maps_doc = (DOCS / "maps.md").read_text()
+    for name in make_images.PICTURES:
+        assert f"(images/{name}.png)" in maps_doc
+        np.testing.assert_array_equal(read_png(DOCS / "images" / f"{name}.png"), make_images.picture(name),
+                                      err_msg=f"docs/images/{name}.png is stale")
