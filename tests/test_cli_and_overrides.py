@@ -18,6 +18,10 @@ def test_values_follow_the_seed_runner_conventions():
     assert parse_value("'42'") == "42" and parse_value('"true"') == "true" and parse_value("clans") == "clans"
     assert parse_value("[1, 2]") == [1, 2]
     assert parse_value("1e-3") == 0.001 and parse_value("'1e-3'") == "1e-3"
+    # only lowercase true/false are booleans: YAML 1.1's yes/no/on/off/True stay the strings they were typed as
+    assert [parse_value(text) for text in ("yes", "no", "on", "off", "True", "n")] == \
+        ["yes", "no", "on", "off", "True", "n"]
+    assert parse_value("[true, no]") == [True, "no"] and parse_value("inf") == "inf"
 
 
 def test_dotted_overrides_reach_models_dicts_and_lists():
@@ -38,10 +42,25 @@ def test_dotted_overrides_reach_models_dicts_and_lists():
     ("game.max_steps", r"expected key=value"),
     ("game.max_steps=-1", r"game\.max_steps\n  Input should be greater than or equal to 1"),
     ("kinship.scheme=cousins", r"Input should be 'selfish', 'teams', 'random', 'clans' or 'bonds'"),
+    # suggestions come from the model at the step that failed, past lists and dicts
+    ("game.groups.0.body.energy_cp=5", r"'energy_cp' is not one of .*did you mean 'game\.groups\.0\.body\.energy_cap'\?"),
+    ("game.converters.mien.cooldown=3", r"'mien' is not one of mine, charger, altar .*did you mean "
+                                        r"'game\.converters\.mine'\?"),
+    ("game.converters.mine.coldown=3", r"did you mean 'game\.converters\.mine\.cooldown'\?"),
+    ("name=no", None),  # a string, as typed (YAML 1.1 would have made it False)
 ])
 def test_bad_overrides_say_what_is_wrong(item, message):
+    if message is None:
+        assert apply_overrides(gridenv.resolve_config("arena"), [item]).name == "no"
+        return
     with pytest.raises(ValueError, match=message):
         apply_overrides(gridenv.resolve_config("arena"), [item])
+
+
+def test_a_dict_of_models_takes_a_new_entry_as_a_whole_value():
+    config = apply_overrides(gridenv.resolve_config("arena"),
+                             ["game.converters.gem={symbol: g, outputs: {heart: 1}}", "map.converter_counts.gem=2"])
+    assert config.game.converters["gem"].outputs == {"heart": 1} and config.map.converter_counts["gem"] == 2
 
 
 def run_cli(*args):
@@ -65,6 +84,17 @@ def test_cli_list_show_and_render(tmp_path):
     assert text.stdout.count("\n") == 9 and "a" in text.stdout
     bad = run_cli("show", "arena", "game.num_agnts=3")
     assert bad.returncode == 2 and "did you mean 'game.num_agents'?" in bad.stderr
+
+
+def test_the_installed_gridenv_command_runs():
+    from pathlib import Path
+
+    command = Path(sys.executable).with_name("gridenv")  # the console script pip installed beside this python
+    assert command.exists(), command
+    listing = subprocess.run([str(command), "list"], capture_output=True, text=True)
+    assert listing.returncode == 0 and "arena-v0" in listing.stdout
+    shown = subprocess.run([str(command), "show", "maze-small"], capture_output=True, text=True)
+    assert shown.returncode == 0 and "generator: maze" in shown.stdout  # YAML by default
 
 
 def test_png_decodes_to_the_rendered_image(tmp_path):

@@ -207,6 +207,12 @@ GENERATOR_ERRORS = [
     ({"generator": "random", "converter_densities": {"forge": 0.1}},
      r"map\.converter_densities: unknown converter 'forge'"),
     ({"generator": "random", "converter_densities": {"mine": 1.5}}, r"density of 'mine' must be in \[0, 1\), got 1.5"),
+    ({"ascii": "\n  \n"}, r"the ASCII map is empty"),
+    ({"ascii": "#0#", "ascii_file": "map.txt"}, r"give either `ascii` \(the text\) or `ascii_file` \(a path\), not both"),
+    ({"ascii": "#####\n#0.1#\n####"}, r"every row of the ASCII map must have the same width, got widths \[4, 5\]"),
+    ({"ascii": "#0?#"}, r"map\.ascii: unknown symbol '\?' at row 0, column 2; legend: '#' wall"),
+    ({"generator": "composite", "parts": [{"ascii": "#0.#"}, {"ascii": "#.0#"}]},
+     r"game\.num_agents: 1 but the composite's ASCII parts place 2 agent\(s\) and it has no generated part"),
 ]
 
 
@@ -214,6 +220,16 @@ GENERATOR_ERRORS = [
 def test_each_class_of_bad_generator_input_gets_a_clear_error(map_config, message):
     with pytest.raises(ValueError, match=message):
         gridenv.parallel_env({"game": {"num_agents": 1}, "map": map_config})
+
+
+def test_an_ascii_digit_needs_its_group_and_trailing_spaces_are_empty_cells():
+    with pytest.raises(ValueError, match=r"map\.ascii: agent of group 2 at row 1, column 3 but only 2 group\(s\)"):
+        gridenv.parallel_env({"game": {"num_agents": None, "groups": [{"name": "a"}, {"name": "b"}]},
+                              "map": {"ascii": "#####\n#0.2#\n#####"}})
+    env = gridenv.parallel_env({"game": {"num_agents": None, "groups": [{"name": "a"}]},
+                                "map": {"ascii": "#####\n#0.a \n#####"}})  # the space is a cell, as '.' is
+    env.reset(seed=0)
+    assert env.state().tolist() == [[1, 1, 1, 1, 1], [1, 2, 0, 5, 0], [1, 1, 1, 1, 1]]
 
 
 def test_objects_that_do_not_fit_are_reported_at_reset():
@@ -294,3 +310,21 @@ def test_composite_configs_round_trip(tmp_path):
     for suffix in (".yaml", ".json"):
         config.save(tmp_path / f"c{suffix}")
         assert gridenv.EnvConfig.load(tmp_path / f"c{suffix}") == config
+
+
+def test_the_registered_cooperation_env_pays_only_agents_who_use_an_altar_together():
+    config = gridenv.resolve_config("cooperation", map={"generator": "ascii", "ascii": "#####\n#0a0#\n#####"},
+                                    game={"num_agents": None})
+    assert config.full_name == "cooperation-v0" and config.game.converters["altar"].users_required == 2
+    env = gridenv.parallel_env(config)
+    env.reset(seed=0)
+    index = env.action_names.index
+    env.step({"agent_0": index("move_east"), "agent_1": index("move_west")})  # both face the altar
+    _, rewards, *_ = env.step({"agent_0": index("use"), "agent_1": index("noop")})
+    assert rewards == {"agent_0": 0.0, "agent_1": 0.0}  # alone: nothing, and no energy paid to the altar
+    _, rewards, *_ = env.step({"agent_0": index("use"), "agent_1": index("use")})
+    assert rewards == {"agent_0": 1.0, "agent_1": 1.0}  # together: a heart each, 10 energy each
+    energy = [inventory[0] for inventory in env.world.inventories()]
+    _, rewards, *_ = env.step({"agent_0": index("use"), "agent_1": index("use")})
+    assert rewards == {"agent_0": 0.0, "agent_1": 0.0}  # the altar rests for its cooldown of 5 steps
+    assert [inventory[0] for inventory in env.world.inventories()] == [e + 1 - 1 for e in energy]  # regen 1, use 1

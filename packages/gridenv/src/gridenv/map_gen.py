@@ -50,11 +50,12 @@ class CaveConfig(_Model):
 
 
 def ascii_rows(text: str) -> list[str]:
-    """Rows of an ASCII map: lines with trailing whitespace removed, blank leading/trailing lines dropped."""
-    rows = [line.rstrip() for line in text.splitlines()]
-    while rows and not rows[0]:
+    """Rows of an ASCII map: its lines, blank leading/trailing lines dropped. Trailing spaces are kept: a space is an
+    empty cell like '.', so ``"#0.a \n"`` is five cells wide."""
+    rows = text.splitlines()
+    while rows and not rows[0].strip():
         rows.pop(0)
-    while rows and not rows[-1]:
+    while rows and not rows[-1].strip():
         rows.pop()
     return rows
 

@@ -1,32 +1,45 @@
 """Dotted overrides from the command line: ``game.num_agents=12 map.width=40 kinship.scheme=clans``.
 
-Values are read as YAML scalars, the seed runner's convention: ``true``/``false`` are booleans, numbers are numbers,
-``null`` is None, and quoted strings stay strings (``name='42'``). A path through a model must name one of its
-fields (an unknown key raises an error suggesting the closest); a path through a dict (``game.rewards.diamond``) may
-add a key; a path through a list takes an index (``game.groups.0.body.energy_cap=50``).
+Values are read as YAML scalars, the seed runner's convention: only lowercase ``true``/``false`` are booleans (YAML
+1.1's ``yes``/``no``/``on``/``off``/``True`` stay strings), numbers are numbers (``1e-3`` too), ``null`` is None, and
+quoted strings stay strings (``name='42'``). A path through a model must name one of its fields (an unknown key
+raises an error suggesting the closest field of that model); a path through a dict (``game.rewards.diamond``) may
+add a key, but a dict of models (``game.converters``) only takes a new key with a whole value
+(``game.converters.gem={symbol: g, outputs: {heart: 1}}``), so ``game.converters.mien.cooldown=3`` is a typo, not a
+new converter; a path through a list takes an index (``game.groups.0.body.energy_cap=50``).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 import yaml
 from pydantic import BaseModel
 
 
+class _OverrideLoader(yaml.SafeLoader):
+    """YAML with the seed runner's booleans: only ``true`` and ``false``."""
+
+
+_OverrideLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_OverrideLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|false)$"), list("tf"))
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
 def parse_value(text: str) -> Any:
     """A command-line value as a YAML scalar (or flow list/dict); unquoted ``1e-3`` is a float too (YAML 1.1 would
     keep it a string)."""
     try:
-        value = yaml.safe_load(text) if text != "" else ""
+        value = yaml.load(text, Loader=_OverrideLoader) if text != "" else ""
     except yaml.YAMLError:
         return text
-    if isinstance(value, str) and not text.strip().startswith(("'", '"')):
-        try:
-            return float(text)
-        except ValueError:
-            pass
+    if isinstance(value, str) and _NUMBER.fullmatch(text.strip()):
+        return float(text)
     return value
 
 
@@ -38,30 +51,28 @@ def split_override(item: str) -> tuple[str, Any]:
     return key.strip(), parse_value(value)
 
 
-def valid_keys(model: BaseModel, prefix: str = "") -> list[str]:
-    """Every dotted key reachable through models (not through dicts or lists)."""
-    keys = []
-    for name in type(model).model_fields:
-        key = f"{prefix}{name}"
-        keys.append(key)
-        value = getattr(model, name)
-        if isinstance(value, BaseModel):
-            keys.extend(valid_keys(value, key + "."))
-    return keys
+def _unknown_key(full_key: str, walked: list[str], head: str, choices: list[str], what: str) -> ValueError:
+    close = difflib.get_close_matches(head, choices, n=1, cutoff=0.5)
+    hint = f"; did you mean {'.'.join([*walked, close[0]])!r}?" if close else ""
+    return ValueError(f"unknown key {full_key!r}: {head!r} is not one of {', '.join(choices)} ({what}){hint}")
 
 
-def set_path(data: Any, model: Any, path: list[str], value: Any, full_key: str, root: BaseModel) -> None:
-    """Set `value` at `path` in `data` (the model's dump), checking each step against `model`."""
+def set_path(data: Any, model: Any, path: list[str], value: Any, full_key: str, walked: list[str]) -> None:
+    """Set `value` at `path` in `data` (the model's dump), checking each step against `model`; `walked` is the path
+    so far (for the messages)."""
     head, rest = path[0], path[1:]
     if isinstance(model, BaseModel):
         if head not in type(model).model_fields:
-            close = difflib.get_close_matches(full_key, valid_keys(root), n=1, cutoff=0.5)
-            fields = ", ".join(type(model).model_fields)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown key {full_key!r}: {head!r} is not one of {fields}{hint}")
+            raise _unknown_key(full_key, walked, head, list(type(model).model_fields),
+                               f"the fields of {'.'.join(walked) or 'the config'}")
         child_model = getattr(model, head)
     elif isinstance(model, dict):
         child_model = model.get(head)
+        holds_models = any(isinstance(v, BaseModel) for v in model.values())
+        if child_model is None and rest and holds_models:
+            raise _unknown_key(full_key, walked, head, list(model),
+                               f"the entries of {'.'.join(walked)}; add a new one with a whole value, "
+                               f"{'.'.join([*walked, head])}={{...}}")
     elif isinstance(model, list):
         if not head.isdigit() or int(head) >= len(model):
             raise ValueError(f"{full_key!r}: {head!r} is not an index of a list of {len(model)}")
@@ -75,7 +86,7 @@ def set_path(data: Any, model: Any, path: list[str], value: Any, full_key: str, 
     if child_model is None and isinstance(model, dict):
         data[head] = {}
         child_model = {}
-    set_path(data[head], child_model, rest, value, full_key, root)
+    set_path(data[head], child_model, rest, value, full_key, [*walked, str(head)])
 
 
 def apply_overrides(config: BaseModel, items: list[str]) -> BaseModel:
@@ -83,5 +94,5 @@ def apply_overrides(config: BaseModel, items: list[str]) -> BaseModel:
     data = config.model_dump(mode="json")
     for item in items:
         key, value = split_override(item)
-        set_path(data, config, key.split("."), value, key, config)
+        set_path(data, config, key.split("."), value, key, [])
     return type(config).model_validate(data)
