@@ -263,6 +263,13 @@ NB_MODULE(_core, m) {
              return out;
            },
            "[(row, col, orientation)] per agent; orientation 0 north, 1 south, 2 west, 3 east.")
+      .def("agents_on_grid",
+           [](const World& w) {
+             std::vector<bool> out;
+             for (const auto& a : w.agents()) out.push_back(!a.terminated);
+             return out;
+           },
+           "Per agent: False once it reached the goal and left the grid for the rest of the episode.")
       .def("agent_states",
            [](const World& w) {
              std::vector<std::vector<int32_t>> out;

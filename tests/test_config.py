@@ -50,6 +50,19 @@ def test_overrides_merge_into_the_named_config():
          r"initial_energy \(90\) exceeds energy_cap \(50\)"),
         ({"game": {"groups": [{"name": "a", "body": {"action_costs": {"jump": 1}}}]}}, r"unknown action 'jump'"),
         ({"map": {"ascii": "###\n#0\n###"}}, r"same width, got widths \[2, 3\]"),
+        # amounts the engine stores as int32 and observes as uint8 are bounded in the config itself, so a value like
+        # 10**12 names its field here instead of failing as an opaque binding TypeError later
+        ({"game": {"converters": {"mine": {"symbol": "m", "outputs": {"diamond": 10**12}}}}},
+         r"game\.converters\.mine\.outputs\.diamond\n  Input should be less than or equal to 255"),
+        ({"game": {"converters": {"mine": {"symbol": "m", "inputs": {"energy": -1}}}}},
+         r"inputs\.energy\n  Input should be greater than or equal to 0"),
+        ({"game": {"groups": [{"name": "a", "body": {"resource_caps": {"diamond": 300}}}]}},
+         r"resource_caps\.diamond\n  Input should be less than or equal to 255"),
+        ({"game": {"build": {"cost": {"diamond": 256}}}}, r"build\.cost\.diamond"),
+        ({"game": {"converters": {"mine": {"symbol": "m", "max_uses": 10**12}}}}, r"max_uses\n  Input should be less"),
+        ({"map": {"converter_counts": {"mine": 70000}}}, r"map\.converter_counts\.mine\n  Input should be less"),
+        ({"game": {"rewards": {"heart": float("nan")}}}, r"game\.rewards\.heart\n  Input should be a finite number"),
+        ({"map": {"wall_density": float("nan")}}, r"map\.wall_density\n  Input should be a finite number"),
     ],
 )
 def test_bad_config_values_are_rejected_naming_the_field(overrides, message):

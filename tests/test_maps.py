@@ -240,12 +240,13 @@ def test_objects_that_do_not_fit_are_reported_at_reset():
 
 
 def test_navigation_terminates_when_the_agent_reaches_the_altar():
-    env = gridenv.parallel_env({"name": "nav", "game": {
+    config = {"name": "nav", "game": {
         "num_agents": None, "groups": [{"name": "w", "body": {"initial_energy": 0,
                                                                "action_costs": {"move_east": 0, "use": 0}}}],
         "actions": ["noop", "move_east", "use"], "converters": {"altar": {"symbol": "a", "outputs": {"heart": 1}}},
         "goal": {"resource": "heart", "amount": 1}, "glyphs": 0, "markers": 0},
-        "map": {"ascii": "#####\n#0.a#\n#####"}})
+        "map": {"ascii": "#####\n#0.a#\n#####"}}
+    env = gridenv.parallel_env(config, render_mode="ansi")
     env.reset(seed=0)
     _, rewards, terminations, truncations, infos = env.step({"agent_0": 1})
     assert terminations == {"agent_0": False}
@@ -255,6 +256,13 @@ def test_navigation_terminates_when_the_agent_reaches_the_altar():
     assert infos["agent_0"]["episode"]["heart.gained"] == 1
     assert env.agents == [] and env.world.episode_over
     assert env.state()[1, 2] == 0  # a finished agent leaves the grid
+    assert env.render() == "#####\n#..a#\n#####\n"  # and the pictures, too
+    image = gridenv.parallel_env(config, render_mode="rgb_array")
+    image.reset(seed=0)
+    for action in (1, 1, 2):
+        image.step({"agent_0": action})
+    empty = image.render()[16:32, 32:48]  # cell (1, 2), where the agent stood, is drawn empty
+    assert (empty == empty[0, 0]).all() and tuple(empty[0, 0]) == (235, 235, 228)
 
 
 def test_cooperation_altar_pays_only_two_agents_together():

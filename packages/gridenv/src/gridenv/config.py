@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -41,17 +41,20 @@ def parse_action(name: str) -> tuple[str, int]:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+Amount = Annotated[int, Field(ge=0, le=255)]  # resource amounts, costs and caps: inventories are observed as uint8
 
 
 class ConverterConfig(_Model):
     """An object that turns an agent's inputs into outputs when the agent faces it and takes `use`."""
 
     symbol: str = Field(description="One character that stands for this object in ASCII maps.")
-    inputs: dict[str, int] = Field(default_factory=dict, description="Resources taken from the user, per use.")
-    outputs: dict[str, int] = Field(default_factory=dict, description="Resources given to the user, per use.")
+    inputs: dict[str, Amount] = Field(default_factory=dict, description="Resources taken from the user, per use.")
+    outputs: dict[str, Amount] = Field(default_factory=dict, description="Resources given to the user, per use.")
     cooldown: int = Field(0, ge=0, le=1_000_000, description="Steps the object is unavailable after a use.")
-    max_uses: int = Field(0, ge=0, description="Uses per episode; 0 means unlimited.")
+    max_uses: int = Field(0, ge=0, le=1_000_000_000, description="Uses per episode; 0 means unlimited.")
     users_required: int = Field(1, ge=1, le=4, description="Agents that must use it in the same step; each pays "
                                 "the inputs and gets the outputs.")
 
@@ -76,16 +79,16 @@ class BodyConfig(_Model):
     energy_cap: int = Field(100, ge=0, le=255, description="Most energy an agent can hold.")
     initial_energy: int = Field(25, ge=0, le=255, description="Energy at the start of an episode.")
     energy_regen: int = Field(1, ge=0, le=255, description="Energy regained every step, up to the cap.")
-    action_costs: dict[str, int] = Field(
+    action_costs: dict[str, Amount] = Field(
         default_factory=lambda: dict(DEFAULT_ACTION_COSTS),
         description="Energy each action costs (unlisted actions keep DEFAULT_ACTION_COSTS); an agent without "
         "enough energy does nothing that step.",
     )
-    resource_caps: dict[str, int] = Field(
+    resource_caps: dict[str, Amount] = Field(
         default_factory=lambda: {"diamond": 50, "heart": 255},
         description="Most of each non-energy resource an agent can hold (at most 255); unlisted resources: 255.",
     )
-    initial_inventory: dict[str, int] = Field(default_factory=dict, description="Non-energy resources at the start.")
+    initial_inventory: dict[str, Amount] = Field(default_factory=dict, description="Non-energy resources at the start.")
 
     @field_validator("action_costs")
     @classmethod
@@ -140,7 +143,7 @@ class ShareConfig(_Model):
 class BuildConfig(_Model):
     """`build` puts a wall on the faced empty cell; `destroy` removes the faced wall (map-edge walls excepted)."""
 
-    cost: dict[str, int] = Field(default_factory=lambda: {"diamond": 1}, description="Resources a wall costs.")
+    cost: dict[str, Amount] = Field(default_factory=lambda: {"diamond": 1}, description="Resources a wall costs.")
     max_walls_per_agent: int = Field(10, ge=0, le=1_000_000, description="Walls one agent may build per episode "
                                      "(0 = unlimited).")
     max_destroys_per_agent: int = Field(10, ge=0, le=1_000_000, description="Walls one agent may destroy per "

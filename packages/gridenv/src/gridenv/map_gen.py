@@ -21,7 +21,7 @@ plus ``converter_densities`` (a fraction of the map's cells: ``round(density * w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -31,7 +31,7 @@ GENERATORS = ("random", "ascii", "rooms", "maze", "cave", "composite")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class RoomsConfig(_Model):
@@ -70,7 +70,7 @@ class MapConfig(_Model):
     agents: int | None = Field(
         None, ge=0, le=4096, description="Agents this map places; None: the top-level map takes game.num_agents and "
         "a composite shares what its ASCII parts leave evenly among its generated parts.")
-    converter_counts: dict[str, int] = Field(
+    converter_counts: dict[str, Annotated[int, Field(ge=0, le=65535)]] = Field(
         default_factory=lambda: {"mine": 20, "charger": 8, "altar": 6},
         description="How many of each converter a generated map places.",
     )

@@ -27,13 +27,19 @@ def tiles(env: GridParallelEnv) -> np.ndarray:
     return out
 
 
+def _agents_on_grid(env: GridParallelEnv) -> list[tuple[list[int], int]]:
+    """((row, col, orientation), group) of the agents still on the grid (not those that reached the goal)."""
+    world = env.world
+    return [(position, group) for position, group, present in
+            zip(world.agent_positions(), world.agent_groups(), world.agents_on_grid()) if present]
+
+
 def ansi(env: GridParallelEnv) -> str:
     """The map as text in the ASCII-map legend: '#' wall, '.' empty, converter symbols, agents as group digits."""
     tile_map = tiles(env)
     symbols = np.array(["."] + ["#"] + ["?"] + [c.symbol for c in env.config.game.converters.values()])
     chars = symbols[tile_map]
-    groups = env.world.agent_groups()
-    for (row, col, _), group in zip(env.world.agent_positions(), groups):
+    for (row, col, _), group in _agents_on_grid(env):
         chars[row, col] = str(group)
     return "\n".join("".join(row) for row in chars) + "\n"
 
@@ -45,13 +51,12 @@ def rgb_array(env: GridParallelEnv) -> np.ndarray:
     for k, name in enumerate(env.config.game.converters):
         palette.append(_CONVERTER_RGB.get(name, _FALLBACK_CONVERTER_RGB[k % len(_FALLBACK_CONVERTER_RGB)]))
     cells = np.asarray(palette, dtype=np.uint8)[tile_map]
-    groups = env.world.agent_groups()
-    positions = env.world.agent_positions()
-    for (row, col, _), group in zip(positions, groups):
+    on_grid = _agents_on_grid(env)
+    for (row, col, _), group in on_grid:
         cells[row, col] = _GROUP_RGB[group % len(_GROUP_RGB)]
     image = np.repeat(np.repeat(cells, TILE_PIXELS, axis=0), TILE_PIXELS, axis=1)
     edge = TILE_PIXELS // 4
-    for row, col, orientation in positions:
+    for (row, col, orientation), _ in on_grid:
         top, left = row * TILE_PIXELS, col * TILE_PIXELS
         tile = image[top:top + TILE_PIXELS, left:left + TILE_PIXELS]
         facing = {0: tile[:edge, :], 1: tile[-edge:, :], 2: tile[:, :edge], 3: tile[:, -edge:]}[orientation]
