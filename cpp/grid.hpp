@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "state_archive.hpp"
+
 namespace gridenv {
 
 // A cell holds what stands on it: nothing, a wall, the outside padding, or an object id (agent or converter).
@@ -80,6 +82,37 @@ class Grid {
     marker_head_ = 0;
   }
   const uint8_t* marker_kind_pointer(int32_t r, int32_t c) const { return marker_kinds_.data() + index(r, c); }
+  // State I/O (World::save_state). The dimensions come from the rules, so only contents are stored; load checks
+  // every cell id against `max_cell`, keeps the padding exactly "outside" (movement relies on it to stay on the
+  // map), and rebuilds the wall layer.
+  void save(StateWriter& out) const {
+    out.array(cells_);
+    out.array(marker_kinds_);
+    out.array(marker_expiry_);
+    out.array(marker_queue_);
+    out.value(static_cast<uint64_t>(marker_head_));
+  }
+  void load(StateReader& in, Cell max_cell) {
+    const size_t size = cells_.size();
+    in.array(cells_, size, true, "grid.cells");
+    in.array(marker_kinds_, size, true, "grid.marker_kinds");
+    in.array(marker_expiry_, size, true, "grid.marker_expiry");
+    in.array(marker_queue_, 2 * size, false, "grid.marker_queue");
+    uint64_t head;
+    in.value(head);
+    if (head > marker_queue_.size()) in.fail("grid.marker_head: past the end of the marker queue");
+    marker_head_ = static_cast<size_t>(head);
+    for (const MarkerDrop& drop : marker_queue_)
+      if (drop.index >= size) in.fail("grid.marker_queue: a cell index outside the grid");
+    for (size_t i = 0; i < size; ++i) {
+      const int32_t r = static_cast<int32_t>(i / stride_) - padding_, c = static_cast<int32_t>(i % stride_) - padding_;
+      const bool on_map = i < size - kReadSlack && inside(r, c);
+      if (on_map ? (cells_[i] == kOutsideCell || cells_[i] > max_cell) : cells_[i] != kOutsideCell)
+        in.fail("grid.cells: cell " + std::to_string(i) + " holds " + std::to_string(cells_[i]) +
+                (on_map ? ", not a cell of this map" : "; the padding must stay outside the map"));
+      walls_[i] = cells_[i] == kWallCell || cells_[i] == kOutsideCell;
+    }
+  }
   size_t memory_bytes() const {
     return cells_.capacity() * (sizeof(Cell) + 2 * sizeof(uint8_t) + sizeof(int32_t)) +
            marker_queue_.capacity() * sizeof(MarkerDrop);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "rng.hpp"
+#include "state_archive.hpp"
 #include "rules.hpp"
 
 namespace gridenv {
@@ -34,6 +35,19 @@ class Kinship {
   float weight(int32_t a, int32_t b) const { return weights_[static_cast<size_t>(a) * num_agents_ + b]; }
   uint8_t quantized(int32_t a, int32_t b) const { return quantized_[static_cast<size_t>(a) * num_agents_ + b]; }
   const std::vector<float>& matrix() const { return weights_; }  // [agents * agents], before normalisation
+  void save(StateWriter& out) const {
+    out.array(weights_);
+    out.array(quantized_);
+    out.array(row_sums_);
+    out.array(bonded_);
+  }
+  void load(StateReader& in) {
+    const size_t pairs = static_cast<size_t>(num_agents_) * num_agents_;
+    in.array(weights_, pairs, true, "kinship.weights");
+    in.array(quantized_, pairs, true, "kinship.quantized");
+    in.array(row_sums_, static_cast<size_t>(num_agents_), true, "kinship.row_sums");
+    in.array(bonded_, pairs, true, "kinship.bonded");
+  }
 
  private:
   void set(int32_t a, int32_t b, float w);  // both (a, b) and (b, a)

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "state_archive.hpp"
+
 namespace gridenv {
 namespace {
 // How long a waiting thread polls before it sleeps on a condition variable (~0.1-1 ms on current CPUs).
@@ -69,6 +71,36 @@ void VecWorld::reset(const std::vector<uint64_t>& seeds) {
     if (action_mask_ != nullptr)
       worlds_[w]->fill_action_mask(action_mask_ + w * a * worlds_[w]->num_actions());
   }
+}
+
+std::vector<uint8_t> VecWorld::save_state() const {
+  ExclusiveUse exclusive(busy_, "VecWorld.save_state");
+  if (in_flight_) throw std::logic_error("VecWorld.save_state: a step is in flight; call recv() first");
+  std::vector<uint8_t> bytes;
+  StateWriter out(bytes);
+  out.value(static_cast<uint64_t>(worlds_.size()));
+  for (const auto& world : worlds_) out.array(world->save_state());
+  out.seal();
+  return bytes;
+}
+
+void VecWorld::load_state(const uint8_t* data, size_t size) {
+  ExclusiveUse exclusive(busy_, "VecWorld.load_state");
+  if (in_flight_) throw std::logic_error("VecWorld.load_state: a step is in flight; call recv() first");
+  StateReader in(data, size, "VecWorld.load_state");
+  uint64_t count;
+  in.value(count);
+  if (count != worlds_.size())
+    in.fail("the state holds " + std::to_string(count) + " worlds, this VecWorld " + std::to_string(worlds_.size()));
+  std::vector<uint8_t> world_state;
+  const size_t a = static_cast<size_t>(agents_per_world_);
+  for (size_t w = 0; w < worlds_.size(); ++w) {
+    in.array(world_state, size, false, "worlds");
+    worlds_[w]->load_state(world_state.data(), world_state.size());
+    episode_done_[w] = false;
+    if (action_mask_ != nullptr) worlds_[w]->fill_action_mask(action_mask_ + w * a * worlds_[w]->num_actions());
+  }
+  in.expect_end();
 }
 
 void VecWorld::send() {

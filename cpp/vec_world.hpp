@@ -56,6 +56,11 @@ class VecWorld {
     recv();
   }
 
+  // Every world's state (World::save_state), one after another; load_state needs a VecWorld of the same rules and
+  // size, no step in flight, and rewrites observations (and the action mask) from the loaded worlds.
+  std::vector<uint8_t> save_state() const;
+  void load_state(const uint8_t* data, size_t size);
+
   int32_t num_worlds() const { return static_cast<int32_t>(worlds_.size()); }
   int32_t num_threads() const { return num_threads_; }
   int32_t agents_per_world() const { return agents_per_world_; }
@@ -91,7 +96,7 @@ class VecWorld {
   std::atomic<int32_t> worlds_done_{0};
   std::atomic<bool> stopping_{false};
   bool in_flight_ = false;           // read and written only under ExclusiveUse(busy_)
-  std::atomic<bool> busy_{false};
+  mutable std::atomic<bool> busy_{false};
   std::exception_ptr error_;  // the first exception a thread hit this step (guarded by mutex_)
 };
 

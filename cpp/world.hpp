@@ -47,6 +47,14 @@ class World {
   // out: [agents * num_actions] uint8.
   void fill_action_mask(uint8_t* out) const;
 
+  // The episode's whole mutable state as bytes (RNG, grid, markers, agents, converters, inventories, kinship,
+  // stats, step), and back: a world of the same rules continues exactly where the saved one was. load_state checks
+  // the bytes (checksum, rules fingerprint, every index) and then writes the observations into the bound buffer;
+  // rewards are zeroed, terminals mark agents that reached the goal. A failed load leaves the world unsteppable
+  // until the next reset or successful load. (World state, not the caller's buffers: see world_state.cpp.)
+  std::vector<uint8_t> save_state() const;
+  void load_state(const uint8_t* data, size_t size);
+
   const GameRules& rules() const { return rules_; }
   int32_t num_agents() const { return num_agents_; }
   std::vector<std::string> action_names() const;  // e.g. "move_north", "glyph_2"
@@ -115,7 +123,7 @@ class World {
   int32_t step_ = 0;
   int32_t num_terminated_ = 0;
   bool ready_ = false;
-  std::atomic<bool> busy_{false};   // see ExclusiveUse
+  mutable std::atomic<bool> busy_{false};  // see ExclusiveUse (save_state, though const, must not race a step)
   std::vector<int32_t> actions_now_;  // [agents], this step's actions (load_actions)  // a reset completed; false before the first and after one that threw
 
   std::vector<std::string> stat_names_;

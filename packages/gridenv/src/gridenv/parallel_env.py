@@ -146,6 +146,23 @@ class GridParallelEnv(ParallelEnv):
         observations = self._observations.copy()
         return {agent: observations[i] for i, agent in enumerate(self.agents)}, {agent: {} for agent in self.agents}
 
+    def save_state(self) -> bytes:
+        """The episode's whole state as bytes (RNG, map, agents, markers, kinship, stats): ``load_state`` continues
+        from it exactly, in this env or in another of the same config, in this process or another. For resumable
+        checkpoints, tree search and bug reports."""
+        return self.world.save_state()
+
+    def load_state(self, state: bytes) -> dict[str, np.ndarray]:
+        """Continue from ``save_state()`` bytes; returns the live agents' observations. Bytes from other rules, or
+        damaged ones, raise ValueError (checked: a checksum, a fingerprint of the rules and every index)."""
+        self.world.load_state(state)
+        self._seeded = True  # the next reset() without a seed continues the loaded world's RNG
+        over = self.world.step_count >= self.config.game.max_steps
+        self.agents = [] if over else [agent for agent, on_grid in zip(self.possible_agents,
+                                                                        self.world.agents_on_grid()) if on_grid]
+        observations = self._observations.copy()
+        return {agent: observations[self._agent_index[agent]] for agent in self.agents}
+
     def step(self, actions: dict[str, Any]):
         """Apply one action per live agent; returns (observations, rewards, terminations, truncations, infos)."""
         if not self.agents:

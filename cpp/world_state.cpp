@@ -1,0 +1,133 @@
+// World::save_state / load_state: the layout of a saved world, and the checks that make loading safe.
+//
+// Layout (StateWriter): magic "GRIDENV" + format version (uint8), a fingerprint of the rules (agents, map size,
+// resources, actions, channels, converter kinds, stats), then rng, step, num_terminated, the grid, agents,
+// converters, inventories, the last action order, raw rewards, recipes, kinship and stats; a checksum closes it.
+// Not saved: the rules (the loading world has its own, and the fingerprint must match), the map generator's
+// scratch layout (rebuilt at the next reset) and the caller's buffers.
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "state_archive.hpp"
+#include "world.hpp"
+
+namespace gridenv {
+namespace {
+
+constexpr char kMagic[8] = {'G', 'R', 'I', 'D', 'E', 'N', 'V', 1};  // the last byte is the format version
+
+struct Fingerprint {
+  int32_t agents, height, width, resources, actions, channels, converter_kinds, stats;
+  bool operator==(const Fingerprint& other) const { return std::memcmp(this, &other, sizeof(*this)) == 0; }
+};
+
+}  // namespace
+
+std::vector<uint8_t> World::save_state() const {
+  ExclusiveUse exclusive(busy_, "World.save_state");
+  if (!ready_) throw std::logic_error("World.save_state: the world has not been reset (or its last reset failed)");
+  const Fingerprint fingerprint{num_agents_,       height(), width(), num_resources(), num_actions(), num_channels(),
+                                static_cast<int32_t>(rules_.converters.size()),
+                                static_cast<int32_t>(stat_names_.size())};
+  std::vector<uint8_t> bytes;
+  StateWriter out(bytes);
+  out.value(kMagic);
+  out.value(fingerprint);
+  out.value(rng_);
+  out.value(step_);
+  out.value(num_terminated_);
+  grid_.save(out);
+  out.array(agents_);
+  out.array(converters_);
+  out.array(inventory_);
+  out.array(order_);
+  out.array(raw_rewards_);
+  out.array(recipe_of_kind_);
+  kinship_.save(out);
+  out.array(stats_);
+  out.seal();
+  return bytes;
+}
+
+void World::load_state(const uint8_t* data, size_t size) {
+  ExclusiveUse exclusive(busy_, "World.load_state");
+  if (observations_ == nullptr) throw std::logic_error("World.load_state: bind_buffers must be called first");
+  StateReader in(data, size, "World.load_state");
+  char magic[8];
+  in.value(magic);
+  if (std::memcmp(magic, kMagic, 7) != 0) in.fail("not a gridenv world state");
+  if (magic[7] != kMagic[7])
+    in.fail("format version " + std::to_string(magic[7]) + ", this engine reads " + std::to_string(kMagic[7]));
+  Fingerprint fingerprint{}, mine{num_agents_, height(), width(), num_resources(), num_actions(), num_channels(),
+                              static_cast<int32_t>(rules_.converters.size()),
+                              static_cast<int32_t>(stat_names_.size())};
+  in.value(fingerprint);
+  if (!(fingerprint == mine))
+    in.fail("saved by a world of other rules (" + std::to_string(fingerprint.agents) + " agents on " +
+            std::to_string(fingerprint.height) + "x" + std::to_string(fingerprint.width) + ", this one " +
+            std::to_string(mine.agents) + " on " + std::to_string(mine.height) + "x" + std::to_string(mine.width) +
+            ", or other resources, actions, converters or stats)");
+  ready_ = false;  // from here on the world's own state is being overwritten
+  in.value(rng_);
+  in.value(step_);
+  in.value(num_terminated_);
+  const size_t max_converters = static_cast<size_t>(kMaxObjects - num_agents_);
+  grid_.load(in, static_cast<Cell>(kFirstObjectCell + num_agents_ + max_converters - 1));
+  in.array(agents_, static_cast<size_t>(num_agents_), true, "agents");
+  in.array(converters_, max_converters, false, "converters");
+  in.array(inventory_, static_cast<size_t>(num_agents_) * num_resources(), true, "inventories");
+  in.array(order_, static_cast<size_t>(num_agents_), true, "action_order");
+  in.array(raw_rewards_, static_cast<size_t>(num_agents_), true, "raw_rewards");
+  in.array(recipe_of_kind_, rules_.converters.size(), true, "recipe_of_kind");
+  kinship_.load(in);
+  in.array(stats_, static_cast<size_t>(num_agents_) * stat_names_.size(), true, "stats");
+  in.expect_end();
+
+  // Every value that indexes memory is checked; a consistent grid (each object where it says it is) too.
+  if (step_ < 0 || step_ > rules_.max_steps) in.fail("step: outside [0, max_steps]");
+  if (num_terminated_ < 0 || num_terminated_ > num_agents_) in.fail("num_terminated: outside [0, agents]");
+  const int32_t num_objects = num_agents_ + static_cast<int32_t>(converters_.size());
+  for (int32_t cell_index = 0; cell_index < height() * width(); ++cell_index) {
+    const Cell cell = grid_.at(cell_index / width(), cell_index % width());
+    if (cell >= kFirstObjectCell + num_objects) in.fail("grid.cells: an object id with no object");
+  }
+  int32_t terminated = 0;
+  for (int32_t a = 0; a < num_agents_; ++a) {
+    const Agent& agent = agents_[a];
+    const bool ok = grid_.inside(agent.row, agent.col) && static_cast<uint8_t>(agent.orientation) <= 3 &&
+                    agent.group < rules_.num_groups() && agent.body < rules_.bodies.size() &&
+                    agent.glyph <= rules_.glyphs && agent.bond_target >= -1 && agent.bond_target < num_agents_ &&
+                    agent.last_action >= -1 && agent.last_action < num_actions() &&
+                    (agent.terminated || grid_.at(agent.row, agent.col) == agent_cell(a));
+    if (!ok) in.fail("agents[" + std::to_string(a) + "]: inconsistent with the rules or the grid");
+    terminated += agent.terminated ? 1 : 0;
+  }
+  if (terminated != num_terminated_) in.fail("num_terminated: does not match the agents");
+  for (size_t i = 0; i < converters_.size(); ++i) {
+    const Converter& converter = converters_[i];
+    bool ok = grid_.inside(converter.row, converter.col) && converter.kind < rules_.converters.size() &&
+              converter.pending_count >= 0 && converter.pending_count <= 4 &&
+              grid_.at(converter.row, converter.col) == converter_cell(num_agents_, static_cast<int32_t>(i));
+    for (int32_t user : converter.pending) ok = ok && user >= -1 && user < num_agents_;
+    if (!ok) in.fail("converters[" + std::to_string(i) + "]: inconsistent with the rules or the grid");
+  }
+  std::vector<uint8_t> seen(static_cast<size_t>(num_agents_), 0);
+  for (int32_t agent : order_) {
+    if (agent < 0 || agent >= num_agents_ || seen[agent]) in.fail("action_order: not a permutation of the agents");
+    seen[agent] = 1;
+  }
+  for (int32_t recipe : recipe_of_kind_)
+    if (recipe < 0 || recipe >= static_cast<int32_t>(rules_.converters.size())) in.fail("recipe_of_kind: no such recipe");
+
+  for (int32_t a = 0; a < num_agents_; ++a) {
+    rewards_[a] = 0.0f;
+    terminals_[a] = agents_[a].terminated;
+    truncations_[a] = step_ >= rules_.max_steps && !agents_[a].terminated;
+  }
+  write_observations();
+  ready_ = true;
+}
+
+}  // namespace gridenv
