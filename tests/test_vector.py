@@ -1,10 +1,19 @@
 """The batched C++ vector env: equivalence with PettingZoo, thread-count independence, auto-reset, bad input."""
 
+import importlib.util
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import gridenv
 import gridenv.vector
+
+VECTOR_DOC = Path(__file__).resolve().parents[1] / "docs" / "vector.md"
 
 
 def random_actions(rng, env, steps):
@@ -108,6 +117,86 @@ def test_send_and_recv_step_two_halves_while_the_other_computes():
     halves[0].recv()
 
 
+def step_counts(vec):
+    return [vec.core.step_count(w) for w in range(vec.num_envs)]
+
+
+def test_send_with_one_thread_leaves_the_whole_step_to_recv():
+    """num_threads=1: no worker, so send() only checks the actions; no world moves until recv() steps them all."""
+    vec = gridenv.vector.make("arena-small", num_envs=3, num_threads=1, seed=4)
+    twin = gridenv.vector.make("arena-small", num_envs=3, num_threads=1, seed=4)
+    for t, actions in enumerate(random_actions(np.random.default_rng(3), vec, 4)):
+        before = vec.observations.copy()
+        vec.send(actions)
+        assert step_counts(vec) == [t] * 3
+        np.testing.assert_array_equal(vec.observations, before)  # nothing written yet
+        observations, rewards, *_ = vec.recv()
+        assert step_counts(vec) == [t + 1] * 3
+        assert not np.array_equal(observations, before)  # (episode progress alone changes every observation)
+        expected = twin.step(actions)
+        np.testing.assert_array_equal(observations, expected[0])
+        np.testing.assert_array_equal(rewards, expected[1])
+
+
+def test_send_with_worker_threads_steps_every_world_without_recv():
+    """num_threads=2: send() returns while the worker steps; the worker also takes the caller's range 0 when the
+    caller does not come to recv(), so every world advances with no recv() at all, and recv() then only collects."""
+    vec = gridenv.vector.make("arena-small", num_envs=4, num_threads=2, seed=4)
+    twin = gridenv.vector.make("arena-small", num_envs=4, num_threads=1, seed=4)
+    actions = random_actions(np.random.default_rng(3), vec, 1)[0]
+    vec.send(actions)
+    # Polls the step counters while the worker may still write them: an int32 read racing its write, harmless here.
+    deadline = time.monotonic() + 60  # only a guard against hanging; the worker needs well under a millisecond
+    while step_counts(vec) != [1] * 4:
+        assert time.monotonic() < deadline, f"the worker left worlds unstepped: {step_counts(vec)}"
+        time.sleep(0.001)
+    observations, rewards, *_ = vec.recv()
+    assert step_counts(vec) == [1] * 4  # recv() did not step anything again
+    expected = twin.step(actions)
+    np.testing.assert_array_equal(observations, expected[0])
+    np.testing.assert_array_equal(rewards, expected[1])
+
+
+@pytest.mark.skipif(not getattr(sys, "_is_gil_enabled", lambda: True)(), reason="free-threaded Python: no GIL")
+def test_a_python_thread_runs_while_the_caller_is_inside_a_batched_step():
+    """The C++ step runs with the GIL released. The switch interval is raised so the main thread never hands the GIL
+    over by itself: the counting thread can then only advance while the main thread has released it. A pure-Python
+    loop as long as the steps took is the control: there the count must not move at all."""
+    vec = gridenv.vector.make("arena", num_envs=256, num_threads=1, seed=0)
+    vec.actions[:] = vec.action_names.index("move_north")  # then step() copies nothing and calls no numpy
+    count = [0]
+    stop = threading.Event()
+
+    def counter():
+        while not stop.is_set():
+            count[0] += 1
+            time.sleep(0.0002)  # releases the GIL, so the main thread always gets it back at once
+
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(30.0)  # before the thread starts: a waiting thread reads the interval when it starts waiting
+    thread = threading.Thread(target=counter, daemon=True)
+    try:
+        thread.start()
+        while count[0] < 3:
+            time.sleep(0.001)
+        start, before = time.perf_counter(), count[0]
+        for _ in range(40):  # ~2 ms each for 256 arena worlds on one thread
+            vec.step()
+        during_steps = count[0] - before
+        end = time.perf_counter() + (time.perf_counter() - start)
+        before = count[0]
+        while time.perf_counter() < end:
+            pass
+        during_python = count[0] - before
+    finally:
+        stop.set()
+        sys.setswitchinterval(switch_interval)
+        thread.join()
+    assert during_python == 0  # the GIL held: the counter stood still
+    assert during_steps > 0  # inside step() it ran
+    assert step_counts(vec)[:3] == [40] * 3
+
+
 @pytest.mark.parametrize("actions, message", [
     (np.zeros(7, np.int32), r"actions: expected shape \(8,\) or \(2, 4\), got \(7,\)"),
     (np.zeros(8, np.float32), r"actions: expected an integer array, got dtype float32"),
@@ -171,7 +260,9 @@ def test_gymnasium_vector_view_for_single_agent_configs():
         if "final_obs" in infos:
             done = terminations | truncations
             np.testing.assert_array_equal(infos["_final_obs"], done)
+            np.testing.assert_array_equal(infos["_final_info"], done)
             np.testing.assert_array_equal(infos["_episode_stats"], done)
+            assert [obs is None for obs in infos["final_obs"]] == list(~done)
             # an episode that terminated made its heart; one cut off by the time limit did not
             hearts = infos["episode_stats"]["heart.gained"]
             np.testing.assert_array_equal(hearts[terminations], 1.0)
@@ -188,10 +279,49 @@ def test_gymnasium_vector_view_for_single_agent_configs():
             done = infos["_episode"]
             np.testing.assert_array_equal(done, terminations | truncations)
             np.testing.assert_allclose(infos["episode"]["r"][done], infos["episode_stats"]["reward"][done])
+            np.testing.assert_array_equal(infos["episode"]["l"], infos["final_info"]["episode"]["l"])
             episodes += int(done.sum())
     assert episodes >= 3
     with pytest.raises(ValueError, match="has 24 agents per world"):
         gridenv.vector.GymVectorEnv("arena")
+
+
+def test_gymnasium_vector_view_matches_sync_vector_env_same_step():
+    """Step by step, GymVectorEnv gives what gymnasium.vector.SyncVectorEnv(autoreset_mode=SAME_STEP) over
+    SingleAgentEnv copies gives: observations, rewards, flags, and the final_obs / final_info layout of episode ends."""
+    import gymnasium
+
+    num_envs = 3
+    reference = gymnasium.vector.SyncVectorEnv([lambda: gridenv.SingleAgentEnv("maze-small")] * num_envs,
+                                               autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+    env = gridenv.vector.GymVectorEnv("maze-small", num_envs=num_envs, num_threads=2)
+    np.testing.assert_array_equal(env.reset(seed=4)[0], reference.reset(seed=4)[0])
+    ends = terminated = 0
+    for actions in np.random.default_rng(0).integers(0, env.single_action_space.n, (400, num_envs)):
+        *expected, expected_infos = reference.step(actions)
+        *result, infos = env.step(actions)
+        for want, got in zip(expected, result):
+            np.testing.assert_array_equal(got, want)
+            assert got.dtype == want.dtype or want.dtype == np.float64  # SyncVectorEnv's rewards are float64
+        assert ("final_obs" in infos) == ("final_obs" in expected_infos)
+        if "final_obs" not in infos:
+            continue
+        ends += int(infos["_final_obs"].sum())
+        terminated += int(result[1].astype(bool).sum())
+        for key in ("_final_obs", "_final_info"):
+            np.testing.assert_array_equal(infos[key], expected_infos[key])
+        assert infos["final_obs"].dtype == object
+        for got, want in zip(infos["final_obs"], expected_infos["final_obs"]):
+            assert (got is None) == (want is None)
+            if want is not None:
+                np.testing.assert_array_equal(got, want)
+        episode, expected_episode = infos["final_info"]["episode"], expected_infos["final_info"]["episode"]
+        np.testing.assert_array_equal(infos["final_info"]["_episode"], expected_infos["final_info"]["_episode"])
+        assert episode.keys() == expected_episode.keys()  # r, l, every stat, and their "_" masks
+        for key, want in expected_episode.items():
+            assert episode[key].dtype == want.dtype, key
+            np.testing.assert_allclose(episode[key], want, rtol=1e-6, err_msg=key)  # float32 stats vs float64
+    assert ends >= 6 and terminated >= 1  # several episode ends, and not only time limits
 
 
 def test_the_engine_writes_into_a_caller_supplied_observation_buffer():
@@ -206,3 +336,47 @@ def test_the_engine_writes_into_a_caller_supplied_observation_buffer():
     with pytest.raises(ValueError, match=r"observations: expected a writeable C-contiguous uint8 array of shape "
                                          r"\(8, 14, 11, 11\)"):
         gridenv.vector.make("arena-small", num_envs=2, observations=np.zeros((8, 14, 11, 11), np.float32))
+
+
+def doc_python_block(heading):
+    section = VECTOR_DOC.read_text().split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    return compile(block, f"{VECTOR_DOC.name}: {heading}", "exec")
+
+
+def test_the_pufferlib_style_adapter_in_the_docs_runs():
+    """The docs' adapter, run as written (its own imports), matches a plain VecEnv step by step, shares its buffers,
+    and reports each finished episode's stats in the infos list."""
+    namespace = {}
+    exec(doc_python_block("PufferLib-style use (no dependency)"), namespace)
+    overrides = {"game": {"max_steps": 25}}
+    env = namespace["GridenvPuffer"](name="arena-small", num_envs=3, num_threads=2, **overrides)
+    twin = gridenv.vector.make("arena-small", num_envs=3, seed=7, **overrides)
+    observations, infos = env.reset(seed=7)
+    assert observations is env.vec.observations and infos == []
+    np.testing.assert_array_equal(observations, twin.observations)
+    assert env.num_agents == 12 and env.single_action_space == twin.single_action_space
+    ended = 0
+    for actions in random_actions(np.random.default_rng(5), twin, 60):
+        env.actions[:] = actions  # the policy writes into the adapter's buffer
+        observations, rewards, terminals, truncations, infos = env.step(env.actions)
+        expected = twin.step(actions)
+        for got, want in zip((observations, rewards, terminals, truncations), expected[:4]):
+            np.testing.assert_array_equal(got, want)
+        assert observations is env.vec.observations and rewards is env.vec.rewards
+        if twin.episode_done.any():
+            ended += 1
+            assert infos == [twin.finished_episode_stats()] and "heart.gained" in infos[0]
+        else:
+            assert infos == []
+    assert ended == 2  # steps 25 and 50
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray (RLlib) is not installed")
+def test_the_rllib_registration_in_the_docs_runs():
+    from ray.tune.registry import ENV_CREATOR, _global_registry
+
+    exec(doc_python_block("RLlib-style use (no dependency)"), {})
+    env = _global_registry.get(ENV_CREATOR, "gridenv_arena")({"game": {"max_steps": 5}})
+    observations, _ = env.reset(seed=0)
+    assert set(observations) == set(gridenv.parallel_env("arena").possible_agents)

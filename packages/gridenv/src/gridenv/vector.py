@@ -186,7 +186,14 @@ def make(name_or_config: str | EnvConfig | dict = "arena", num_envs: int = 1, nu
 
 
 class GymVectorEnv(gymnasium.vector.VectorEnv):
-    """A single-agent config as a Gymnasium ``VectorEnv`` (same-step autoreset), backed by :class:`VecEnv`."""
+    """A single-agent config as a Gymnasium ``VectorEnv`` (same-step autoreset), backed by :class:`VecEnv`.
+
+    The infos of a step in which episodes ended follow ``gymnasium.vector.SyncVectorEnv`` with
+    ``autoreset_mode=SAME_STEP`` over :class:`gridenv.SingleAgentEnv` copies: ``final_obs`` is an object array holding
+    each finished env's last observation (None elsewhere), ``final_info`` holds that env's last-step info, i.e.
+    ``{"episode": {"r", "l", and gridenv's stats}}`` (zeros elsewhere), each key with its ``_key`` mask. gridenv's
+    stats are also at the top level, in ``episode_stats`` / ``_episode_stats``; ``episode`` is left to
+    ``gymnasium.wrappers.vector.RecordEpisodeStatistics``."""
 
     metadata = {"autoreset_mode": gymnasium.vector.AutoresetMode.SAME_STEP, "render_modes": []}
 
@@ -201,19 +208,35 @@ class GymVectorEnv(gymnasium.vector.VectorEnv):
         self.single_action_space = self._vec.single_action_space
         self.observation_space = gymnasium.vector.utils.batch_space(self.single_observation_space, num_envs)
         self.action_space = gymnasium.vector.utils.batch_space(self.single_action_space, num_envs)
+        self._episode_lengths = np.zeros(num_envs, dtype=np.int64)  # for final_info["episode"]["l"]
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         observations, _ = self._vec.reset(seed=seed)
+        self._episode_lengths[:] = 0
         return observations.copy(), {}
 
     def step(self, actions):
         observations, rewards, terminals, truncations, _ = self._vec.step(np.asarray(actions))
+        self._episode_lengths += 1
         infos: dict[str, Any] = {}
-        done = self._vec.episode_done
-        if done.any():
-            # "episode" is left to Gymnasium's RecordEpisodeStatistics (r, l, t); gridenv's stats get their own key.
-            infos = {"final_obs": self._vec.final_observations.copy(), "_final_obs": done.copy(),
-                     "episode_stats": {name: self._vec.episode_stats[:, i].copy()
-                                       for i, name in enumerate(self._vec.stat_names)},
-                     "_episode_stats": done.copy()}
+        if self._vec.episode_done.any():
+            infos = self._final_infos(self._vec.episode_done.copy())
         return observations.copy(), rewards.copy(), terminals.copy(), truncations.copy(), infos
+
+    def _final_infos(self, done: np.ndarray) -> dict[str, Any]:
+        vec = self._vec
+        final_obs = np.full(self.num_envs, None, dtype=object)  # as SyncVectorEnv: one array per finished env
+        for w in np.flatnonzero(done):
+            final_obs[w] = vec.final_observations[w].copy()
+        stats = np.where(done[:, None], vec.episode_stats, 0.0)  # the rows of unfinished envs are stale: zero them
+        episode: dict[str, Any] = {"r": stats[:, vec.stat_names.index("reward")].astype(np.float64),
+                                   "l": np.where(done, self._episode_lengths, 0)}
+        episode.update((name, stats[:, i].astype(np.float64)) for i, name in enumerate(vec.stat_names))
+        self._episode_lengths[done] = 0
+        # Every key gets its own "_key" mask (its own array, as from SyncVectorEnv, so editing one edits no other).
+        episode.update({f"_{key}": done.copy() for key in list(episode)})
+        return {"final_obs": final_obs, "_final_obs": done.copy(),
+                "final_info": {"episode": episode, "_episode": done.copy()}, "_final_info": done.copy(),
+                # "episode" is left to Gymnasium's RecordEpisodeStatistics (r, l, t); gridenv's stats get their own key.
+                "episode_stats": {name: stats[:, i].astype(np.float32) for i, name in enumerate(vec.stat_names)},
+                "_episode_stats": done}
