@@ -46,9 +46,10 @@ void VecWorld::bind_buffers(uint8_t* observations, const int32_t* actions, float
   ExclusiveUse exclusive(busy_, "VecWorld.bind_buffers");
   if (in_flight_) throw std::logic_error("VecWorld.bind_buffers: a step is in flight; call recv() first");
   const size_t a = static_cast<size_t>(agents_per_world_);
+  actions_in_flight_.assign(worlds_.size() * a, 0);
   for (size_t w = 0; w < worlds_.size(); ++w)
-    worlds_[w]->bind_buffers(observations + w * a * observation_size_, actions + w * a, rewards + w * a,
-                             terminals + w * a, truncations + w * a);
+    worlds_[w]->bind_buffers(observations + w * a * observation_size_, actions_in_flight_.data() + w * a,
+                             rewards + w * a, terminals + w * a, truncations + w * a);
   observations_ = observations;
   actions_ = actions;
   final_observations_ = final_observations;
@@ -114,6 +115,7 @@ void VecWorld::send() {
     if (actions_[i] < 0 || actions_[i] >= num_actions)
       throw std::invalid_argument("actions[" + std::to_string(i) + "]: must be in [0, " +
                                   std::to_string(num_actions - 1) + "], got " + std::to_string(actions_[i]));
+  std::copy(actions_, actions_ + total, actions_in_flight_.begin());  // the caller's buffer is free from here on
   in_flight_ = true;
   for (int32_t r = 0; r < num_threads_; ++r) claimed_[r].store(0, std::memory_order_relaxed);
   worlds_done_.store(0);

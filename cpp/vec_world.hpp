@@ -3,7 +3,8 @@
 // Buffers are owned by the caller and bound once; world w uses the slice of agents [w * A, (w + 1) * A):
 //   observations        uint8  [N * A, C, H, W]  after reset/step: the current observation (the first of the next
 //                                                episode for a world that just finished; see auto-reset)
-//   actions             int32  [N * A]           read by step
+//   actions             int32  [N * A]           read (validated and copied) by send: the caller may write the next
+//                                                actions while the step is in flight
 //   rewards             float  [N * A]
 //   terminals           bool   [N * A]           an agent that reached the goal stays terminal until its world resets
 //   truncations         bool   [N * A]
@@ -86,6 +87,7 @@ class VecWorld {
   uint8_t* action_mask_ = nullptr;
   uint8_t* observations_ = nullptr;
   const int32_t* actions_ = nullptr;
+  std::vector<int32_t> actions_in_flight_;  // [N * A], owned: send's copy of actions_, what the worlds read
 
   // Thread pool. `generation_` announces a step; `claimed_` hands out ranges; `worlds_done_` counts stepped worlds.
   std::vector<std::thread> threads_;

@@ -138,6 +138,21 @@ def test_send_with_one_thread_leaves_the_whole_step_to_recv():
         np.testing.assert_array_equal(rewards, expected[1])
 
 
+def test_the_next_actions_may_be_written_while_a_step_is_in_flight():
+    """send() validates and copies the actions: writing the next ones into env.actions before recv() (what a
+    pipelined policy does) does not change the step in flight. With one thread the worlds step inside recv(), after
+    the write, so a step that read the caller's buffer would see the new actions (and -1 is not even valid)."""
+    vec = gridenv.vector.make("arena-small", num_envs=4, num_threads=1, seed=4)
+    twin = gridenv.vector.make("arena-small", num_envs=4, num_threads=1, seed=4)
+    actions = random_actions(np.random.default_rng(3), vec, 1)[0]
+    vec.send(actions)
+    vec.actions[:] = -1
+    observations, rewards, *_ = vec.recv()
+    expected = twin.step(actions)
+    np.testing.assert_array_equal(observations, expected[0])
+    np.testing.assert_array_equal(rewards, expected[1])
+
+
 def test_send_with_worker_threads_steps_every_world_without_recv():
     """num_threads=2: send() returns while the worker steps; the worker also takes the caller's range 0 when the
     caller does not come to recv(), so every world advances with no recv() at all, and recv() then only collects."""
@@ -380,3 +395,22 @@ def test_the_rllib_registration_in_the_docs_runs():
     env = _global_registry.get(ENV_CREATOR, "gridenv_arena")({"game": {"max_steps": 5}})
     observations, _ = env.reset(seed=0)
     assert set(observations) == set(gridenv.parallel_env("arena").possible_agents)
+
+
+def test_a_saved_vector_env_continues_exactly_in_another_one():
+    vec = gridenv.vector.make("arena-small", num_envs=3, num_threads=2, seed=1, game={"max_steps": 40})
+    rng = np.random.default_rng(0)
+    for actions in random_actions(rng, vec, 25):  # mid-episode
+        vec.step(actions)
+    state = vec.save_state()
+    later = random_actions(rng, vec, 30)  # crosses an auto-reset at step 40
+    expected = [tuple(np.copy(x) for x in vec.step(actions)[:4]) for actions in later]
+    other = gridenv.vector.make("arena-small", num_envs=3, num_threads=1, seed=77, game={"max_steps": 40})
+    observations, _ = other.load_state(state)
+    for actions, want in zip(later, expected):
+        got = other.step(actions)[:4]
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    assert other.save_state() == vec.save_state()
+    with pytest.raises(ValueError, match=r"the state holds 3 worlds, this VecWorld 2"):
+        gridenv.vector.make("arena-small", num_envs=2, game={"max_steps": 40}).load_state(state)

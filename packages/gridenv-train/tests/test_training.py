@@ -54,7 +54,7 @@ def test_checkpoints_round_trip_and_load_as_policies(tmp_path, tiny_env):
         load_policy("s3://bucket/run")
 
 
-def test_resume_continues_the_step_counter_and_learning_rate_schedule(tmp_path):
+def test_resume_continues_exactly_as_if_the_run_had_never_stopped(tmp_path):
     env = gridenv.resolve_config("arena-small")
     config = small_config(4, 4, checkpoint_interval=2)
     straight = train(env, config, "run", tmp_path / "a", device="cpu", progress=False)
@@ -77,6 +77,15 @@ def test_resume_continues_the_step_counter_and_learning_rate_schedule(tmp_path):
         rates[name] = {e.step: e.value for e in events.Scalars("charts/learning_rate")}
     assert rates["b"] == {step: rates["a"][step] for step in rates["b"]}  # same LR at the same global steps
     assert sorted(rates["b"]) == sorted(rates["a"])[2:]
+    # Bit for bit: the worlds resumed mid-episode, with the LSTM memories, episode starts and RNG streams they had,
+    # so the interrupted-and-resumed run ends with exactly the uninterrupted run's weights, optimiser and worlds.
+    for name, tensor in a["policy"].items():
+        assert torch.equal(tensor, b["policy"][name]), name
+    for key, moments in a["optimizer"]["state"].items():
+        for name, value in moments.items():
+            assert torch.equal(value, b["optimizer"]["state"][key][name]), (key, name)
+    assert a["rollout_state"][0]["worlds"] == b["rollout_state"][0]["worlds"]
+    assert torch.equal(a["rollout_state"][0]["lstm_h"], b["rollout_state"][0]["lstm_h"])
     # The checkpoint records how many ranks trained it: resuming on another number is refused, not silently
     # re-scheduled (the number of updates and the learning-rate schedule depend on it).
     payload = load_checkpoint(tmp_path / "b" / "run")
@@ -211,3 +220,6 @@ def test_ddp_two_processes_on_gloo(tmp_path):
     state = load_checkpoint(tmp_path / "ddp")["trainer_state"]
     assert state["world_size"] == 2 and len(state["torch_rng"]) == 2  # each rank's own RNG stream, for --resume
     assert not torch.equal(state["torch_rng"][0], state["torch_rng"][1])
+    rollout = load_checkpoint(tmp_path / "ddp")["rollout_state"]  # each rank's own worlds and memories, for --resume
+    assert len(rollout) == 2 and rollout[0]["worlds"] != rollout[1]["worlds"]
+    assert rollout[0]["lstm_h"].shape == (1, 8, 16)

@@ -191,12 +191,21 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     chunks = steps // config.bptt_horizon
     storage_states = [torch.zeros((chunks, 1, n, config.hidden_size), device=device) for _ in range(2)]
 
-    # Envs start from a seed that also depends on where the run starts, so a resumed run sees fresh episodes.
-    for i, shard in enumerate(shards):
-        shard.reset(seed=rank_seed * 7919 + start_update * 104729 + i * 65537)
     state = policy.initial_state(n, device)
     next_done = torch.zeros(n, device=device)
     episode_log = EpisodeLog(probe.stat_names)
+    rollout_state = checkpoint and checkpoint.get("rollout_state")
+    if rollout_state is not None:
+        # Exact resume: every world mid-episode, the LSTM memories and episode starts as the checkpoint left them.
+        mine = rollout_state[ranks.rank]
+        for shard, world_states in zip(shards, mine["worlds"]):
+            shard.load_state(world_states)
+        state = (mine["lstm_h"].to(device), mine["lstm_c"].to(device))
+        next_done = mine["next_done"].to(device)
+        episode_log.sums[:], episode_log.count = mine["episode_log"]
+    else:
+        for i, shard in enumerate(shards):
+            shard.reset(seed=rank_seed * 7919 + i * 65537)
 
     writer = SummaryWriter(str(run_dir / "tensorboard")) if ranks.is_main else None
     if ranks.is_main:
@@ -331,10 +340,16 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
             bar.update(update, sps, last_stats.get("reward", float("nan")))
         last = update == sizes.num_updates - 1
         if last or (update + 1) % config.checkpoint_interval == 0:
-            rng_states = _gather_rng_states(ranks)  # a collective: every rank takes part
+            # Collectives: every rank takes part. Each rank's RNG stream and rollout state, so --resume goes on
+            # exactly as if the run had never stopped.
+            rng_states = _gather(ranks, torch.get_rng_state())
+            rollout_states = _gather(ranks, {
+                "worlds": [shard.save_state() for shard in shards],
+                "lstm_h": state[0].cpu(), "lstm_c": state[1].cpu(), "next_done": next_done.cpu(),
+                "episode_log": (episode_log.sums.copy(), episode_log.count)})
             if ranks.is_main:
                 _save(run_dir, run, update, global_step, policy, optimizer, env_config, config, rng_states,
-                      ranks.world_size)
+                      rollout_states, ranks.world_size)
 
     if bar is not None:
         bar.close()
@@ -364,22 +379,24 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     return summary
 
 
-def _gather_rng_states(ranks: Distributed) -> list[torch.Tensor]:
-    """Every rank's torch RNG state, in rank order (so a resumed rank continues its own random stream)."""
+def _gather(ranks: Distributed, value: Any) -> list[Any]:
+    """`value` from every rank, in rank order (all_gather_object: a collective every rank must call)."""
     if ranks.world_size == 1:
-        return [torch.get_rng_state()]
-    states: list[Any] = [None] * ranks.world_size
-    dist.all_gather_object(states, torch.get_rng_state())
-    return states
+        return [value]
+    values: list[Any] = [None] * ranks.world_size
+    dist.all_gather_object(values, value)
+    return values
 
 
 def _save(run_dir: Path, run: str, update: int, global_step: int, policy, optimizer, env_config, config,
-          rng_states: list[torch.Tensor], world_size: int) -> Path:
+          rng_states: list[torch.Tensor], rollout_states: list[dict[str, Any]], world_size: int) -> Path:
     payload = {
         "policy": policy.state_dict(),
         "optimizer": optimizer.state_dict(),
         "trainer_state": {"update": update, "global_step": global_step, "torch_rng": rng_states,
                           "world_size": world_size},
+        # per rank: its worlds (VecEnv.save_state bytes, one per shard), LSTM (h, c), episode starts, log sums
+        "rollout_state": rollout_states,
         "env_config": env_config.to_dict(),
         "trainer_config": config.to_dict(),
         "run": run,

@@ -109,6 +109,22 @@ class VecEnv:
         self._was_reset = True
         return self.observations, self._infos()
 
+    def save_state(self) -> bytes:
+        """Every world's whole state as bytes (the engine's ``save_state``): ``load_state`` continues from it exactly,
+        here or in another VecEnv of the same config and ``num_envs``, in this process or another (exact resume)."""
+        if self._in_flight:
+            raise RuntimeError("save_state() while a step is in flight: call recv() first")
+        return self.core.save_state()
+
+    def load_state(self, state: bytes) -> tuple[np.ndarray, dict[str, Any]]:
+        """Continue every world from ``save_state()`` bytes; returns (observations, infos) like ``reset``. Bytes from
+        other rules or another number of worlds, or damaged ones, raise ValueError."""
+        if self._in_flight:
+            raise RuntimeError("load_state() while a step is in flight: call recv() first")
+        self.core.load_state(state)
+        self._was_reset = True
+        return self.observations, self._infos()
+
     def _write_actions(self, actions: np.ndarray | None) -> None:
         if actions is None or actions is self.actions:
             return
