@@ -35,6 +35,20 @@ void require_shape(const char* name, size_t ndim, const int64_t* shape, std::ini
   }
 }
 
+// save_state()/load_state() of World and VecWorld, as Python bytes (the GIL is released while a state loads).
+template <typename Engine>
+nb::bytes save_state_bytes(const Engine& engine) {
+  const std::vector<uint8_t> state = engine.save_state();
+  return nb::bytes(reinterpret_cast<const char*>(state.data()), state.size());
+}
+
+template <typename Engine>
+void load_state_bytes(Engine& engine, nb::bytes state) {
+  const auto* data = reinterpret_cast<const uint8_t*>(state.c_str());
+  nb::gil_scoped_release release;
+  engine.load_state(data, state.size());
+}
+
 }  // namespace
 
 NB_MODULE(_core, m) {
@@ -235,21 +249,10 @@ NB_MODULE(_core, m) {
       .def_prop_ro("channel_names", &World::channel_names)
       .def_prop_ro("self_feature_names", &World::self_feature_names)
       .def_prop_ro("memory_bytes", &World::memory_bytes)
-      .def(
-          "save_state",
-          [](const World& w) {
-            const std::vector<uint8_t> state = w.save_state();
-            return nb::bytes(reinterpret_cast<const char*>(state.data()), state.size());
-          },
-          "The episode's whole mutable state as bytes (load_state continues from it exactly).")
-      .def(
-          "load_state",
-          [](World& w, nb::bytes state) {
-            const auto* data = reinterpret_cast<const uint8_t*>(state.c_str());
-            nb::gil_scoped_release release;
-            w.load_state(data, state.size());
-          },
-          nb::arg("state"), "Continue from save_state() bytes of a world with the same rules; writes observations.")
+      .def("save_state", &save_state_bytes<World>,
+           "The episode's whole mutable state as bytes (load_state continues from it exactly).")
+      .def("load_state", &load_state_bytes<World>, nb::arg("state"),
+           "Continue from save_state() bytes of a world with the same rules; writes observations.")
       .def_prop_ro("action_order", &World::action_order, "Agent ids in the order the last step applied them.")
       .def_prop_ro("action_names", &World::action_names)
       .def_prop_ro("recipe_of_kind", &World::recipe_of_kind,
@@ -385,21 +388,9 @@ NB_MODULE(_core, m) {
       .def_prop_ro("num_threads", &VecWorld::num_threads)
       .def_prop_ro("agents_per_env", &VecWorld::agents_per_world)
       .def_prop_ro("memory_bytes", &VecWorld::memory_bytes)
-      .def(
-          "save_state",
-          [](const VecWorld& vec) {
-            const std::vector<uint8_t> state = vec.save_state();
-            return nb::bytes(reinterpret_cast<const char*>(state.data()), state.size());
-          },
-          "Every world's state as bytes.")
-      .def(
-          "load_state",
-          [](VecWorld& vec, nb::bytes state) {
-            const auto* data = reinterpret_cast<const uint8_t*>(state.c_str());
-            nb::gil_scoped_release release;
-            vec.load_state(data, state.size());
-          },
-          nb::arg("state"), "Continue every world from save_state() bytes of a VecWorld of the same rules and size.")
+      .def("save_state", &save_state_bytes<VecWorld>, "Every world's state as bytes.")
+      .def("load_state", &load_state_bytes<VecWorld>, nb::arg("state"),
+           "Continue every world from save_state() bytes of a VecWorld of the same rules and size.")
       .def("stat_names", [](const VecWorld& v) { return v.world(0).stat_names(); })
       .def("recipe_of_kind", [](const VecWorld& v, int32_t w) { return v.world(w).recipe_of_kind(); })
       .def("step_count", [](const VecWorld& v, int32_t w) { return v.world(w).step_count(); });

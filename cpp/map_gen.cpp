@@ -159,59 +159,6 @@ void carve_maze(const MapRules& map, Rng& rng, Layout& layout, const Region& reg
   }
 }
 
-void carve_cave(const MapRules& map, Rng& rng, Layout& layout, const Region& region) {
-  const int32_t h = region.height, w = region.width;
-  std::vector<uint8_t>& next = layout.buffer;
-  next.assign(static_cast<size_t>(h) * w, kTileWall);
-  for (int32_t r = 0; r < h; ++r)
-    for (int32_t c = 0; c < w; ++c) {
-      const bool border = r == 0 || c == 0 || r == h - 1 || c == w - 1;
-      tile_at(layout, region, r, c) = (border || rng.uniform() < map.cave_fill) ? kTileWall : kTileEmpty;
-    }
-  for (int32_t pass = 0; pass < map.cave_steps; ++pass) {
-    for (int32_t r = 1; r < h - 1; ++r)
-      for (int32_t c = 1; c < w - 1; ++c) {
-        int32_t walls = 0;
-        for (int32_t dr = -1; dr <= 1; ++dr)
-          for (int32_t dc = -1; dc <= 1; ++dc)
-            if ((dr || dc) && tile_at(layout, region, r + dr, c + dc) == kTileWall) ++walls;
-        const uint8_t current = tile_at(layout, region, r, c);
-        next[static_cast<size_t>(r) * w + c] = walls > 4 ? kTileWall : (walls < 4 ? kTileEmpty : current);
-      }
-    for (int32_t r = 1; r < h - 1; ++r)
-      for (int32_t c = 1; c < w - 1; ++c) tile_at(layout, region, r, c) = next[static_cast<size_t>(r) * w + c];
-  }
-  // Label open regions (4-connected); keep the largest, wall up the rest.
-  std::vector<int32_t>& label = layout.parent;
-  label.assign(static_cast<size_t>(h) * w, -1);
-  std::vector<int32_t>& queue = layout.stack;
-  int32_t best_label = -1, best_size = 0, labels = 0;
-  for (int32_t start = 0; start < h * w; ++start) {
-    if (label[start] >= 0 || tile_at(layout, region, start / w, start % w) != kTileEmpty) continue;
-    queue.clear();
-    queue.push_back(start);
-    label[start] = labels;
-    for (size_t head = 0; head < queue.size(); ++head) {
-      const int32_t cell = queue[head], r = cell / w, c = cell % w;
-      const int32_t neighbours[4][2] = {{r - 1, c}, {r + 1, c}, {r, c - 1}, {r, c + 1}};
-      for (const auto& n : neighbours) {
-        if (n[0] < 0 || n[0] >= h || n[1] < 0 || n[1] >= w) continue;
-        const int32_t index = n[0] * w + n[1];
-        if (label[index] >= 0 || tile_at(layout, region, n[0], n[1]) != kTileEmpty) continue;
-        label[index] = labels;
-        queue.push_back(index);
-      }
-    }
-    if (static_cast<int32_t>(queue.size()) > best_size) {
-      best_size = static_cast<int32_t>(queue.size());
-      best_label = labels;
-    }
-    ++labels;
-  }
-  for (int32_t cell = 0; cell < h * w; ++cell)
-    if (label[cell] >= 0 && label[cell] != best_label) tile_at(layout, region, cell / w, cell % w) = kTileWall;
-}
-
 // Cells of the largest 4-connected open area of the region into `layout.cells` (as region-local indices).
 // Uses layout.parent as the visited mark and layout.stack as the queue.
 void largest_open_area(Layout& layout, const Region& region) {
@@ -244,6 +191,36 @@ void largest_open_area(Layout& layout, const Region& region) {
   layout.cells.clear();
   for (int32_t cell = 0; cell < h * w; ++cell)
     if (best_start >= 0 && label[cell] == best_start) layout.cells.push_back(cell);
+}
+
+void carve_cave(const MapRules& map, Rng& rng, Layout& layout, const Region& region) {
+  const int32_t h = region.height, w = region.width;
+  std::vector<uint8_t>& next = layout.buffer;
+  next.assign(static_cast<size_t>(h) * w, kTileWall);
+  for (int32_t r = 0; r < h; ++r)
+    for (int32_t c = 0; c < w; ++c) {
+      const bool border = r == 0 || c == 0 || r == h - 1 || c == w - 1;
+      tile_at(layout, region, r, c) = (border || rng.uniform() < map.cave_fill) ? kTileWall : kTileEmpty;
+    }
+  for (int32_t pass = 0; pass < map.cave_steps; ++pass) {
+    for (int32_t r = 1; r < h - 1; ++r)
+      for (int32_t c = 1; c < w - 1; ++c) {
+        int32_t walls = 0;
+        for (int32_t dr = -1; dr <= 1; ++dr)
+          for (int32_t dc = -1; dc <= 1; ++dc)
+            if ((dr || dc) && tile_at(layout, region, r + dr, c + dc) == kTileWall) ++walls;
+        const uint8_t current = tile_at(layout, region, r, c);
+        next[static_cast<size_t>(r) * w + c] = walls > 4 ? kTileWall : (walls < 4 ? kTileEmpty : current);
+      }
+    for (int32_t r = 1; r < h - 1; ++r)
+      for (int32_t c = 1; c < w - 1; ++c) tile_at(layout, region, r, c) = next[static_cast<size_t>(r) * w + c];
+  }
+  // Keep the largest open region, wall up the rest (so the cave is connected).
+  largest_open_area(layout, region);
+  for (int32_t r = 0; r < h; ++r)
+    for (int32_t c = 0; c < w; ++c)
+      if (tile_at(layout, region, r, c) == kTileEmpty) tile_at(layout, region, r, c) = kTileWall;
+  for (int32_t cell : layout.cells) tile_at(layout, region, cell / w, cell % w) = kTileEmpty;
 }
 
 int32_t objects_to_place(const MapRules& map) {
@@ -466,8 +443,7 @@ void generate_into(const MapRules& map, const GameRules& rules, Rng& rng, Layout
       // A dense cave can come out too small for its objects on some seeds: draw again (from the same RNG, so the
       // map is still a function of the seed) before giving up with the message below.
       for (int32_t attempt = 0; attempt < kCaveAttempts; ++attempt) {
-        carve_cave(map, rng, layout, region);
-        largest_open_area(layout, region);
+        carve_cave(map, rng, layout, region);  // leaves its open area in layout.cells
         if (static_cast<int32_t>(layout.cells.size()) >= objects_to_place(map)) break;
       }
       scatter(map, rng, layout, region, field);
