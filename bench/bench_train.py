@@ -71,7 +71,6 @@ def matmul_peak_flops(dtype=None, size: int = 2048, repeats: int = 20) -> float:
 
 
 def counted_flops(run) -> float:
-    import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     with FlopCounterMode(display=False) as counter:
