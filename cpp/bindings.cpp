@@ -35,7 +35,8 @@ void require_shape(const char* name, size_t ndim, const int64_t* shape, std::ini
   }
 }
 
-// save_state()/load_state() of World and VecWorld, as Python bytes (the GIL is released while a state loads).
+// save_state()/load_state() of World and VecWorld, as Python bytes. Loading keeps the GIL: it replaces the world's
+// vectors (freeing the old ones), which the read-only accessors below may be copying from in another Python thread.
 template <typename Engine>
 nb::bytes save_state_bytes(const Engine& engine) {
   const std::vector<uint8_t> state = engine.save_state();
@@ -44,9 +45,7 @@ nb::bytes save_state_bytes(const Engine& engine) {
 
 template <typename Engine>
 void load_state_bytes(Engine& engine, nb::bytes state) {
-  const auto* data = reinterpret_cast<const uint8_t*>(state.c_str());
-  nb::gil_scoped_release release;
-  engine.load_state(data, state.size());
+  engine.load_state(reinterpret_cast<const uint8_t*>(state.c_str()), state.size());
 }
 
 }  // namespace

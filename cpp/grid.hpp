@@ -92,7 +92,7 @@ class Grid {
     out.array(marker_queue_);
     out.value(static_cast<uint64_t>(marker_head_));
   }
-  void load(StateReader& in, Cell max_cell) {
+  void load(StateReader& in, Cell max_cell, uint8_t markers) {
     const size_t size = cells_.size();
     in.array(cells_, size, true, "grid.cells");
     in.array(marker_kinds_, size, true, "grid.marker_kinds");
@@ -102,14 +102,20 @@ class Grid {
     in.value(head);
     if (head > marker_queue_.size()) in.fail("grid.marker_head: past the end of the marker queue");
     marker_head_ = static_cast<size_t>(head);
-    for (const MarkerDrop& drop : marker_queue_)
+    std::vector<uint8_t> live(size, 0);  // a cell has at most one live entry: compaction then bounds the queue
+    for (size_t k = 0; k < marker_queue_.size(); ++k) {
+      const MarkerDrop& drop = marker_queue_[k];
       if (drop.index >= size) in.fail("grid.marker_queue: a cell index outside the grid");
+      if (k < marker_head_ || marker_expiry_[drop.index] != drop.expiry || marker_kinds_[drop.index] == 0) continue;
+      if (live[drop.index]++) in.fail("grid.marker_queue: two live entries for one cell");
+    }
     for (size_t i = 0; i < size; ++i) {
       const int32_t r = static_cast<int32_t>(i / stride_) - padding_, c = static_cast<int32_t>(i % stride_) - padding_;
       const bool on_map = i < size - kReadSlack && inside(r, c);
       if (on_map ? (cells_[i] == kOutsideCell || cells_[i] > max_cell) : cells_[i] != kOutsideCell)
         in.fail("grid.cells: cell " + std::to_string(i) + " holds " + std::to_string(cells_[i]) +
                 (on_map ? ", not a cell of this map" : "; the padding must stay outside the map"));
+      if (marker_kinds_[i] > markers) in.fail("grid.marker_kinds: a marker kind that does not exist");
       walls_[i] = cells_[i] == kWallCell || cells_[i] == kOutsideCell;
     }
   }

@@ -369,9 +369,10 @@ void scatter(const MapRules& map, Rng& rng, Layout& layout, const Region& region
     // runs out of cells that cut nothing).
     std::vector<int32_t>& walls = layout.leaves;
     walls.clear();
-    auto open = [&](int32_t r, int32_t c) {
-      return r >= 0 && r < region.height && c >= 0 && c < w && tile_at(layout, region, r, c) == kTileEmpty;
-    };
+    std::vector<uint8_t>& in_area = layout.buffer;  // only the area counts: random walls may enclose empty pockets
+    in_area.assign(static_cast<size_t>(region.height) * w, 0);
+    for (int32_t cell : area) in_area[cell] = 1;
+    auto open = [&](int32_t r, int32_t c) { return r >= 0 && r < region.height && c >= 0 && c < w && in_area[r * w + c]; };
     for (int32_t r = 0; r < region.height; ++r)
       for (int32_t c = 0; c < w; ++c)
         if (tile_at(layout, region, r, c) == kTileWall &&

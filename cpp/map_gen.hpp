@@ -12,7 +12,8 @@
 //   composite  parts laid out left to right, `columns` per row, each in a slot as large as the largest part
 // All but ascii then place the converters and `agents` spawn points on distinct cells of the map's largest connected
 // open area, converters only where they cut no path (leaves of a random spanning tree, else alcoves in the walls
-// beside the open area): every agent can reach every other agent and a cell next to every converter. A cave too small for its objects is drawn again (up to 20 times).
+// beside the open area): every agent can reach every other agent and a cell next to every converter (of its own
+// part, in a composite: parts are walled apart by design). A cave too small for its objects is drawn again (up to 20 times).
 #pragma once
 
 #include <cstdint>

@@ -28,6 +28,9 @@ class Rng {
     return result;
   }
 
+  // xoshiro's one forbidden state (it stays zero forever); reseed never produces it.
+  bool is_zero() const { return (state_[0] | state_[1] | state_[2] | state_[3]) == 0; }
+
   // Uniform integer in [0, bound) without modulo bias (Lemire's multiply-shift with rejection).
   uint32_t below(uint32_t bound) {
     uint64_t product = static_cast<uint64_t>(static_cast<uint32_t>(next() >> 32)) * bound;

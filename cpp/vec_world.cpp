@@ -93,15 +93,19 @@ void VecWorld::load_state(const uint8_t* data, size_t size) {
   in.value(count);
   if (count != worlds_.size())
     in.fail("the state holds " + std::to_string(count) + " worlds, this VecWorld " + std::to_string(worlds_.size()));
-  std::vector<uint8_t> world_state;
+  // Check every world's state before loading any, so a refused load leaves every world as it was.
+  std::vector<std::vector<uint8_t>> world_states(worlds_.size());
+  for (size_t w = 0; w < worlds_.size(); ++w) {
+    in.array(world_states[w], size, false, "worlds");
+    worlds_[w]->check_state(world_states[w].data(), world_states[w].size());
+  }
+  in.expect_end();
   const size_t a = static_cast<size_t>(agents_per_world_);
   for (size_t w = 0; w < worlds_.size(); ++w) {
-    in.array(world_state, size, false, "worlds");
-    worlds_[w]->load_state(world_state.data(), world_state.size());
+    worlds_[w]->load_state(world_states[w].data(), world_states[w].size());
     episode_done_[w] = false;
     if (action_mask_ != nullptr) worlds_[w]->fill_action_mask(action_mask_ + w * a * worlds_[w]->num_actions());
   }
-  in.expect_end();
 }
 
 void VecWorld::send() {
@@ -111,11 +115,13 @@ void VecWorld::send() {
   // Validate everything before any world moves, so a bad action leaves every world untouched.
   const int32_t num_actions = worlds_.front()->num_actions();
   const size_t total = worlds_.size() * static_cast<size_t>(agents_per_world_);
+  // Copy, then check the copy: what is checked is what the worlds read (the caller's buffer is free from here on).
+  std::copy(actions_, actions_ + total, actions_in_flight_.begin());
   for (size_t i = 0; i < total; ++i)
-    if (actions_[i] < 0 || actions_[i] >= num_actions)
+    if (actions_in_flight_[i] < 0 || actions_in_flight_[i] >= num_actions)
       throw std::invalid_argument("actions[" + std::to_string(i) + "]: must be in [0, " +
-                                  std::to_string(num_actions - 1) + "], got " + std::to_string(actions_[i]));
-  std::copy(actions_, actions_ + total, actions_in_flight_.begin());  // the caller's buffer is free from here on
+                                  std::to_string(num_actions - 1) + "], got " +
+                                  std::to_string(actions_in_flight_[i]));
   in_flight_ = true;
   for (int32_t r = 0; r < num_threads_; ++r) claimed_[r].store(0, std::memory_order_relaxed);
   worlds_done_.store(0);
@@ -204,7 +210,7 @@ void VecWorld::worker(int32_t range) {
 }
 
 size_t VecWorld::memory_bytes() const {
-  size_t total = sizeof(VecWorld);
+  size_t total = sizeof(VecWorld) + actions_in_flight_.capacity() * sizeof(int32_t);
   for (const auto& world : worlds_) total += world->memory_bytes();
   return total;
 }

@@ -105,6 +105,15 @@ void World::bind_buffers(uint8_t* observations, const int32_t* actions, float* r
 
 void World::reset(uint64_t seed, bool clear_step_outputs) {
   ExclusiveUse exclusive(busy_, "World.reset");
+  reset_unguarded(seed, clear_step_outputs);
+}
+
+void World::reset_next(bool clear_step_outputs) {
+  ExclusiveUse exclusive(busy_, "World.reset_next");  // before the draw: the RNG is the world's state too
+  reset_unguarded(rng_.next(), clear_step_outputs);
+}
+
+void World::reset_unguarded(uint64_t seed, bool clear_step_outputs) {
   if (observations_ == nullptr) throw std::logic_error("World.reset: bind_buffers must be called first");
   ready_ = false;  // until this reset completes: a map that cannot be generated leaves the world unsteppable
   rng_.reseed(seed);
@@ -287,8 +296,10 @@ size_t World::memory_bytes() const {
          inventory_.capacity() * sizeof(int32_t) + order_.capacity() * sizeof(int32_t) +
          raw_rewards_.capacity() * sizeof(float) + stats_.capacity() * sizeof(double) + n * n * (sizeof(float) + 1) +
          n * sizeof(float) + layout_.tiles.capacity() + layout_.buffer.capacity() +
-         (layout_.cells.capacity() + layout_.stack.capacity() + layout_.parent.capacity()) * sizeof(int32_t) +
-         (layout_.agent_rows.capacity() + layout_.agent_cols.capacity()) * sizeof(int32_t) + sizeof(World);
+         (layout_.cells.capacity() + layout_.stack.capacity() + layout_.parent.capacity() +
+          layout_.children.capacity() + layout_.leaves.capacity()) * sizeof(int32_t) +
+         (layout_.agent_rows.capacity() + layout_.agent_cols.capacity() + actions_now_.capacity()) * sizeof(int32_t) +
+         sizeof(World);
 }
 
 }  // namespace gridenv

@@ -39,7 +39,7 @@ class World {
   // vector env's same-step auto-reset).
   void reset(uint64_t seed, bool clear_step_outputs = true);
   // Reset with a seed drawn from this world's own RNG: the episode after a seeded one is still determined by it.
-  void reset_next(bool clear_step_outputs = true) { reset(rng_.next(), clear_step_outputs); }
+  void reset_next(bool clear_step_outputs = true);
   // Validates every action in the bound buffer; throws std::invalid_argument naming the first bad one.
   void check_actions() const;
   void step();
@@ -50,10 +50,12 @@ class World {
   // The episode's whole mutable state as bytes (RNG, grid, markers, agents, converters, inventories, kinship,
   // stats, step), and back: a world of the same rules continues exactly where the saved one was. load_state checks
   // the bytes (checksum, rules fingerprint, every index) and then writes the observations into the bound buffer;
-  // rewards are zeroed, terminals mark agents that reached the goal. A failed load leaves the world unsteppable
-  // until the next reset or successful load. (World state, not the caller's buffers: see world_state.cpp.)
+  // rewards are zeroed, terminals mark agents that reached the goal. A refused load leaves the world as it was. (World
+  // state, not the caller's buffers: see world_state.cpp.)
   std::vector<uint8_t> save_state() const;
   void load_state(const uint8_t* data, size_t size);
+  // Every check load_state makes, without loading (VecWorld checks all its worlds before it loads any).
+  void check_state(const uint8_t* data, size_t size) const;
 
   const GameRules& rules() const { return rules_; }
   int32_t num_agents() const { return num_agents_; }
@@ -91,6 +93,8 @@ class World {
 
  private:
   void build_from_layout();
+  void load_checked(const uint8_t* data, size_t size, bool commit);  // world_state.cpp
+  void reset_unguarded(uint64_t seed, bool clear_step_outputs);
   // Copy the bound actions into actions_now_ and validate the copy: the step then applies exactly what was checked,
   // even if another thread writes the caller's buffer meanwhile.
   void load_actions();
@@ -122,9 +126,9 @@ class World {
   Kinship kinship_;
   int32_t step_ = 0;
   int32_t num_terminated_ = 0;
-  bool ready_ = false;
+  bool ready_ = false;  // a reset (or load) completed; false before the first and after a reset that threw
   mutable std::atomic<bool> busy_{false};  // see ExclusiveUse (save_state, though const, must not race a step)
-  std::vector<int32_t> actions_now_;  // [agents], this step's actions (load_actions)  // a reset completed; false before the first and after one that threw
+  std::vector<int32_t> actions_now_;       // [agents], this step's actions (load_actions)
 
   std::vector<std::string> stat_names_;
   std::vector<double> stats_;

@@ -54,6 +54,17 @@ std::vector<uint8_t> World::save_state() const {
 void World::load_state(const uint8_t* data, size_t size) {
   ExclusiveUse exclusive(busy_, "World.load_state");
   if (observations_ == nullptr) throw std::logic_error("World.load_state: bind_buffers must be called first");
+  load_checked(data, size, /*commit=*/true);
+}
+
+void World::check_state(const uint8_t* data, size_t size) const {
+  ExclusiveUse exclusive(busy_, "World.check_state");
+  const_cast<World*>(this)->load_checked(data, size, /*commit=*/false);
+}
+
+// Parse and check everything into locals first; only a state that passed every check replaces the world's own, so a
+// refused load leaves the world exactly as it was.
+void World::load_checked(const uint8_t* data, size_t size, bool commit) {
   StateReader in(data, size, "World.load_state");
   char magic[8];
   in.value(magic);
@@ -69,58 +80,98 @@ void World::load_state(const uint8_t* data, size_t size) {
             std::to_string(fingerprint.height) + "x" + std::to_string(fingerprint.width) + ", this one " +
             std::to_string(mine.agents) + " on " + std::to_string(mine.height) + "x" + std::to_string(mine.width) +
             ", or other resources, actions, converters or stats)");
-  ready_ = false;  // from here on the world's own state is being overwritten
-  in.value(rng_);
-  in.value(step_);
-  in.value(num_terminated_);
+  Rng rng;
+  int32_t step = 0, num_terminated = 0;
+  Grid grid = grid_;  // the same dimensions; load replaces the contents
+  std::vector<Agent> agents;
+  std::vector<Converter> converters;
+  std::vector<int32_t> inventory, order, recipe_of_kind;
+  std::vector<float> raw_rewards;
+  Kinship kinship = kinship_;
+  std::vector<double> stats;
+  in.value(rng);
+  in.value(step);
+  in.value(num_terminated);
   const size_t max_converters = static_cast<size_t>(kMaxObjects - num_agents_);
-  grid_.load(in, static_cast<Cell>(kFirstObjectCell + num_agents_ + max_converters - 1));
-  in.array(agents_, static_cast<size_t>(num_agents_), true, "agents");
-  in.array(converters_, max_converters, false, "converters");
-  in.array(inventory_, static_cast<size_t>(num_agents_) * num_resources(), true, "inventories");
-  in.array(order_, static_cast<size_t>(num_agents_), true, "action_order");
-  in.array(raw_rewards_, static_cast<size_t>(num_agents_), true, "raw_rewards");
-  in.array(recipe_of_kind_, rules_.converters.size(), true, "recipe_of_kind");
-  kinship_.load(in);
-  in.array(stats_, static_cast<size_t>(num_agents_) * stat_names_.size(), true, "stats");
+  grid.load(in, static_cast<Cell>(kFirstObjectCell + num_agents_ + max_converters - 1),
+            static_cast<uint8_t>(rules_.markers));
+  in.array(agents, static_cast<size_t>(num_agents_), true, "agents");
+  in.array(converters, max_converters, false, "converters");
+  in.array(inventory, static_cast<size_t>(num_agents_) * num_resources(), true, "inventories");
+  in.array(order, static_cast<size_t>(num_agents_), true, "action_order");
+  in.array(raw_rewards, static_cast<size_t>(num_agents_), true, "raw_rewards");
+  in.array(recipe_of_kind, rules_.converters.size(), true, "recipe_of_kind");
+  kinship.load(in);
+  in.array(stats, static_cast<size_t>(num_agents_) * stat_names_.size(), true, "stats");
   in.expect_end();
 
-  // Every value that indexes memory is checked; a consistent grid (each object where it says it is) too.
-  if (step_ < 0 || step_ > rules_.max_steps) in.fail("step: outside [0, max_steps]");
-  if (num_terminated_ < 0 || num_terminated_ > num_agents_) in.fail("num_terminated: outside [0, agents]");
-  const int32_t num_objects = num_agents_ + static_cast<int32_t>(converters_.size());
+  // Every value that indexes memory or steers a loop is checked; a consistent grid (each object where it says) too.
+  if (rng.is_zero()) in.fail("rng: an all-zero generator state (it would never produce another number)");
+  if (step < 0 || step > rules_.max_steps) in.fail("step: outside [0, max_steps]");
+  if (num_terminated < 0 || num_terminated > num_agents_) in.fail("num_terminated: outside [0, agents]");
+  const int32_t num_objects = num_agents_ + static_cast<int32_t>(converters.size());
   for (int32_t cell_index = 0; cell_index < height() * width(); ++cell_index) {
-    const Cell cell = grid_.at(cell_index / width(), cell_index % width());
+    const Cell cell = grid.at(cell_index / width(), cell_index % width());
     if (cell >= kFirstObjectCell + num_objects) in.fail("grid.cells: an object id with no object");
   }
+  auto is_bool = [](const bool& flag) {  // a loaded byte other than 0 or 1 is no bool
+    uint8_t raw;
+    std::memcpy(&raw, &flag, 1);
+    return raw <= 1;
+  };
   int32_t terminated = 0;
   for (int32_t a = 0; a < num_agents_; ++a) {
-    const Agent& agent = agents_[a];
-    const bool ok = grid_.inside(agent.row, agent.col) && static_cast<uint8_t>(agent.orientation) <= 3 &&
+    const Agent& agent = agents[a];
+    const bool ok = is_bool(agent.shield) && is_bool(agent.last_action_succeeded) && is_bool(agent.terminated) &&
+                    grid.inside(agent.row, agent.col) && static_cast<uint8_t>(agent.orientation) <= 3 &&
                     agent.group < rules_.num_groups() && agent.body < rules_.bodies.size() &&
                     agent.glyph <= rules_.glyphs && agent.bond_target >= -1 && agent.bond_target < num_agents_ &&
                     agent.last_action >= -1 && agent.last_action < num_actions() &&
-                    (agent.terminated || grid_.at(agent.row, agent.col) == agent_cell(a));
+                    (agent.terminated || grid.at(agent.row, agent.col) == agent_cell(a));
     if (!ok) in.fail("agents[" + std::to_string(a) + "]: inconsistent with the rules or the grid");
     terminated += agent.terminated ? 1 : 0;
   }
-  if (terminated != num_terminated_) in.fail("num_terminated: does not match the agents");
-  for (size_t i = 0; i < converters_.size(); ++i) {
-    const Converter& converter = converters_[i];
-    bool ok = grid_.inside(converter.row, converter.col) && converter.kind < rules_.converters.size() &&
-              converter.pending_count >= 0 && converter.pending_count <= 4 &&
-              grid_.at(converter.row, converter.col) == converter_cell(num_agents_, static_cast<int32_t>(i));
-    for (int32_t user : converter.pending) ok = ok && user >= -1 && user < num_agents_;
+  if (terminated != num_terminated) in.fail("num_terminated: does not match the agents");
+  for (int32_t recipe : recipe_of_kind)
+    if (recipe < 0 || recipe >= static_cast<int32_t>(rules_.converters.size())) in.fail("recipe_of_kind: no such recipe");
+  for (size_t k = 0; k < recipe_of_kind.size() && !rules_.shuffle_recipes; ++k)
+    if (recipe_of_kind[k] != static_cast<int32_t>(k)) in.fail("recipe_of_kind: shuffled, but these rules do not shuffle");
+  std::vector<uint8_t> seen(static_cast<size_t>(num_agents_), 0);
+  for (size_t i = 0; i < converters.size(); ++i) {
+    const Converter& converter = converters[i];
+    bool ok = grid.inside(converter.row, converter.col) && converter.kind < rules_.converters.size() &&
+              grid.at(converter.row, converter.col) == converter_cell(num_agents_, static_cast<int32_t>(i)) &&
+              converter.pending_step <= step;
+    // Between steps a converter never holds a full group of waiting users (the last one completes and clears it).
+    ok = ok && converter.pending_count >= 0 &&
+         converter.pending_count < rules_.converters[recipe_of_kind[converter.kind]].users_required;
+    std::fill(seen.begin(), seen.end(), 0);
+    for (int32_t k = 0; ok && k < converter.pending_count; ++k) {
+      const int32_t user = converter.pending[k];
+      ok = user >= 0 && user < num_agents_ && !seen[user];
+      if (ok) seen[user] = 1;
+    }
     if (!ok) in.fail("converters[" + std::to_string(i) + "]: inconsistent with the rules or the grid");
   }
-  std::vector<uint8_t> seen(static_cast<size_t>(num_agents_), 0);
-  for (int32_t agent : order_) {
+  std::fill(seen.begin(), seen.end(), 0);
+  for (int32_t agent : order) {
     if (agent < 0 || agent >= num_agents_ || seen[agent]) in.fail("action_order: not a permutation of the agents");
     seen[agent] = 1;
   }
-  for (int32_t recipe : recipe_of_kind_)
-    if (recipe < 0 || recipe >= static_cast<int32_t>(rules_.converters.size())) in.fail("recipe_of_kind: no such recipe");
+  if (!commit) return;
 
+  rng_ = rng;
+  step_ = step;
+  num_terminated_ = num_terminated;
+  grid_ = std::move(grid);
+  agents_ = std::move(agents);
+  converters_ = std::move(converters);
+  inventory_ = std::move(inventory);
+  order_ = std::move(order);
+  raw_rewards_ = std::move(raw_rewards);
+  recipe_of_kind_ = std::move(recipe_of_kind);
+  kinship_ = std::move(kinship);
+  stats_ = std::move(stats);
   for (int32_t a = 0; a < num_agents_; ++a) {
     rewards_[a] = 0.0f;
     terminals_[a] = agents_[a].terminated;

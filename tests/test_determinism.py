@@ -175,14 +175,20 @@ def test_states_from_other_rules_or_damaged_bytes_are_refused():
         return value.to_bytes(8, "little")
 
     # Well-formed bytes with a value out of range (the step counter, after magic, fingerprint and RNG: offset 72)
-    # pass the checksum and are refused by the checks once loading began: the world is then unsteppable.
+    # pass the checksum and are refused by the checks, which run before anything is replaced: the world is as it was.
+    env.step({agent: 0 for agent in env.agents})
+    before = env.save_state()
     forged = bytearray(state[:-8])
     forged[72:76] = (-5).to_bytes(4, "little", signed=True)
     with pytest.raises(ValueError, match=r"step: outside \[0, max_steps\]"):
         env.load_state(bytes(forged) + fnv1a(bytes(forged)))
-    with pytest.raises(RuntimeError, match="has not been reset"):  # nothing half-loaded to step
-        env.world.step()
-    assert env.load_state(state).keys() == set(env.possible_agents)  # a good state loads again
+    assert env.save_state() == before and env.world.step_count == 1
+    zero_rng = bytearray(state[:-8])
+    zero_rng[40:72] = bytes(32)  # xoshiro's all-zero state would hang the next shuffle
+    with pytest.raises(ValueError, match=r"rng: an all-zero generator state"):
+        env.load_state(bytes(zero_rng) + fnv1a(bytes(zero_rng)))
+    env.step({agent: 0 for agent in env.agents})  # still steps
+    assert env.load_state(state).keys() == set(env.possible_agents)  # a good state loads
 
 
 def test_forged_states_never_crash_the_engine():
@@ -207,6 +213,8 @@ def test_forged_states_never_crash_the_engine():
             env.load_state(forged + checksum.to_bytes(8, "little"))
         except ValueError:
             outcomes["refused"] += 1
+            env.reset(seed=int(rng.integers(1000)))  # a refused load left nothing behind that a reset would trip on
+            env.step({a: int(rng.integers(env.action_space(a).n)) for a in env.agents})
             continue
         outcomes["loaded"] += 1
         for _ in range(5):

@@ -117,6 +117,21 @@ def test_converters_never_cut_the_map(name):
             assert open_components(tiles)[1] == 1, seed
 
 
+def test_crowded_maps_with_pockets_put_converters_in_alcoves_of_the_open_area():
+    # 60 mines on a 16x16 random map with walls at 0.3: the open area runs out of cells that cut nothing, so
+    # converters go into walls (the border wall too) — but only walls next to the open area, not next to a pocket
+    # that random walls closed off (82 of 150 crowded maps had a converter beside a pocket before that rule).
+    env = env_for({"generator": "random", "width": 16, "height": 16, "wall_density": 0.3,
+                   "converter_counts": {"mine": 60}}, num_agents=4)
+    in_walls = 0
+    for seed in range(40):
+        tiles = tiles_after_reset(env, seed)
+        assert (tiles == 3).sum() == 60 and (tiles == 2).sum() == 4
+        assert agents_reach_each_other_and_every_converter(tiles), seed
+        in_walls += int((np.concatenate([tiles[0], tiles[-1], tiles[:, 0], tiles[:, -1]]) >= 3).sum())
+    assert in_walls > 0  # the alcove step did run
+
+
 @pytest.mark.parametrize("name", ["maze-v0", "cooperation-v0", "in-context-v0", "navigation-v0", "arena-v0"])
 def test_named_envs_keep_every_converter_reachable(name):
     env = gridenv.parallel_env(name)

@@ -54,9 +54,10 @@ def test_checkpoints_round_trip_and_load_as_policies(tmp_path, tiny_env):
         load_policy("s3://bucket/run")
 
 
-def test_resume_continues_exactly_as_if_the_run_had_never_stopped(tmp_path):
+@pytest.mark.parametrize("async_envs", [False, True], ids=["one-shard", "async-two-shards"])
+def test_resume_continues_exactly_as_if_the_run_had_never_stopped(tmp_path, async_envs):
     env = gridenv.resolve_config("arena-small")
-    config = small_config(4, 4, checkpoint_interval=2)
+    config = small_config(4, 4, checkpoint_interval=2, async_envs=async_envs, num_threads=2)
     straight = train(env, config, "run", tmp_path / "a", device="cpu", progress=False)
     # An interrupted copy: the run as it was after update 2.
     shutil.copytree(tmp_path / "a" / "run", tmp_path / "b" / "run")
@@ -219,7 +220,29 @@ def test_ddp_two_processes_on_gloo(tmp_path):
     assert [p.name for p in list_checkpoints(tmp_path / "ddp")] == ["ddp:v4.pt"]
     state = load_checkpoint(tmp_path / "ddp")["trainer_state"]
     assert state["world_size"] == 2 and len(state["torch_rng"]) == 2  # each rank's own RNG stream, for --resume
-    assert not torch.equal(state["torch_rng"][0], state["torch_rng"][1])
+    assert not torch.equal(state["torch_rng"][0]["cpu"], state["torch_rng"][1]["cpu"])
     rollout = load_checkpoint(tmp_path / "ddp")["rollout_state"]  # each rank's own worlds and memories, for --resume
     assert len(rollout) == 2 and rollout[0]["worlds"] != rollout[1]["worlds"]
     assert rollout[0]["lstm_h"].shape == (1, 8, 16)
+
+
+def test_ddp_resume_is_exact_on_two_ranks(tmp_path):
+    def torchrun(train_dir, *extra):
+        result = subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+             "--master_port", str(free_port()), "-m", "gridenv_train", "--env", "arena-small", "--run-name", "ddp",
+             "--train-dir", str(train_dir), "--device", "cpu", "--no-progress", *extra],
+            capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=600)
+        assert result.returncode == 0, result.stderr[-4000:]
+
+    torchrun(tmp_path / "a", "trainer.total_timesteps=2048", "trainer.num_envs=2", "trainer.num_threads=1",
+             "trainer.rollout_steps=16", "trainer.bptt_horizon=8", "trainer.hidden_size=16",
+             "trainer.eval_episodes=0", "trainer.checkpoint_interval=4")
+    shutil.copytree(tmp_path / "a" / "ddp", tmp_path / "b" / "ddp")
+    (tmp_path / "b" / "ddp" / "checkpoints" / "ddp:v8.pt").unlink()
+    torchrun(tmp_path / "b", "--resume")  # from v4, on the same two ranks
+    a, b = load_checkpoint(tmp_path / "a" / "ddp"), load_checkpoint(tmp_path / "b" / "ddp")
+    assert a["trainer_state"]["update"] == b["trainer_state"]["update"] == 7
+    for name, tensor in a["policy"].items():
+        assert torch.equal(tensor, b["policy"][name]), name
+    assert [r["worlds"] for r in a["rollout_state"]] == [r["worlds"] for r in b["rollout_state"]]

@@ -176,7 +176,10 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         optimizer.load_state_dict(checkpoint["optimizer"])
         start_update = checkpoint["trainer_state"]["update"] + 1
         global_step = checkpoint["trainer_state"]["global_step"]
-        torch.set_rng_state(checkpoint["trainer_state"]["torch_rng"][ranks.rank])  # each rank its own stream
+        rng_state = checkpoint["trainer_state"]["torch_rng"][ranks.rank]  # each rank its own stream
+        torch.set_rng_state(rng_state["cpu"].cpu() if isinstance(rng_state, dict) else rng_state.cpu())
+        if isinstance(rng_state, dict) and rng_state.get("cuda") is not None and device.type == "cuda":
+            torch.cuda.set_rng_state(rng_state["cuda"].cpu(), device)
     model = DistributedDataParallel(policy) if ranks.world_size > 1 else policy
     # bfloat16: forward passes (and so their backward) under autocast; parameters and optimiser stay float32.
     autocast = partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16")
@@ -202,10 +205,11 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
             shard.load_state(world_states)
         state = (mine["lstm_h"].to(device), mine["lstm_c"].to(device))
         next_done = mine["next_done"].to(device)
-        episode_log.sums[:], episode_log.count = mine["episode_log"]
     else:
+        # Fresh worlds; an older checkpoint without rollout state starts from a seed that depends on where the run
+        # starts, so it does not replay the episodes the run began with.
         for i, shard in enumerate(shards):
-            shard.reset(seed=rank_seed * 7919 + i * 65537)
+            shard.reset(seed=rank_seed * 7919 + start_update * 104729 + i * 65537)
 
     writer = SummaryWriter(str(run_dir / "tensorboard")) if ranks.is_main else None
     if ranks.is_main:
@@ -342,11 +346,11 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         if last or (update + 1) % config.checkpoint_interval == 0:
             # Collectives: every rank takes part. Each rank's RNG stream and rollout state, so --resume goes on
             # exactly as if the run had never stopped.
-            rng_states = _gather(ranks, torch.get_rng_state())
+            rng_states = _gather(ranks, {"cpu": torch.get_rng_state(),
+                                         "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None})
             rollout_states = _gather(ranks, {
                 "worlds": [shard.save_state() for shard in shards],
-                "lstm_h": state[0].cpu(), "lstm_c": state[1].cpu(), "next_done": next_done.cpu(),
-                "episode_log": (episode_log.sums.copy(), episode_log.count)})
+                "lstm_h": state[0].cpu(), "lstm_c": state[1].cpu(), "next_done": next_done.cpu()})
             if ranks.is_main:
                 _save(run_dir, run, update, global_step, policy, optimizer, env_config, config, rng_states,
                       rollout_states, ranks.world_size)
@@ -379,12 +383,12 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     return summary
 
 
-def _gather(ranks: Distributed, value: Any) -> list[Any]:
-    """`value` from every rank, in rank order (all_gather_object: a collective every rank must call)."""
+def _gather(ranks: Distributed, value: Any) -> list[Any] | None:
+    """`value` from every rank, in rank order, on rank 0 (None elsewhere). A collective: every rank must call it."""
     if ranks.world_size == 1:
         return [value]
-    values: list[Any] = [None] * ranks.world_size
-    dist.all_gather_object(values, value)
+    values: list[Any] | None = [None] * ranks.world_size if ranks.is_main else None
+    dist.gather_object(value, values, dst=0)
     return values
 
 
