@@ -232,6 +232,7 @@ NB_MODULE(_core, m) {
       .def("step", &World::step, nb::call_guard<nb::gil_scoped_release>())
       .def("fill_action_mask",
            [](const World& w, CpuArray<uint8_t> out) {
+             const auto guard = w.exclusive("World.fill_action_mask");
              require_shape("action_mask", out.ndim(), out.shape_ptr(),
                            {static_cast<size_t>(w.num_agents()), static_cast<size_t>(w.num_actions())});
              w.fill_action_mask(out.data());
@@ -252,13 +253,28 @@ NB_MODULE(_core, m) {
            "The episode's whole mutable state as bytes (load_state continues from it exactly).")
       .def("load_state", &load_state_bytes<World>, nb::arg("state"),
            "Continue from save_state() bytes of a world with the same rules; writes observations.")
-      .def_prop_ro("action_order", &World::action_order, "Agent ids in the order the last step applied them.")
+      .def_prop_ro("action_order",
+                   [](const World& w) {
+                     const auto guard = w.exclusive("World.action_order");
+                     return w.action_order();
+                   },
+                   "Agent ids in the order the last step applied them.")
       .def_prop_ro("action_names", &World::action_names)
-      .def_prop_ro("recipe_of_kind", &World::recipe_of_kind,
+      .def_prop_ro("recipe_of_kind",
+                   [](const World& w) {
+                     const auto guard = w.exclusive("World.recipe_of_kind");
+                     return w.recipe_of_kind();
+                   },
                    "Per converter kind, the index of the recipe it follows this episode (shuffle_recipes).")
-      .def_prop_ro("raw_rewards", &World::raw_rewards, "This step's rewards before kinship sharing.")
+      .def_prop_ro("raw_rewards",
+                   [](const World& w) {
+                     const auto guard = w.exclusive("World.raw_rewards");
+                     return w.raw_rewards();
+                   },
+                   "This step's rewards before kinship sharing.")
       .def("kinship_matrix",
            [](const World& w) {
+             const auto guard = w.exclusive("World.kinship_matrix");
              const auto& k = w.kinship().matrix();
              const size_t n = w.num_agents();
              std::vector<std::vector<float>> out(n);
@@ -269,12 +285,14 @@ NB_MODULE(_core, m) {
       .def("agents_per_group", &World::agents_per_group)
       .def("agent_groups",
            [](const World& w) {
+             const auto guard = w.exclusive("World.agent_groups");
              std::vector<int32_t> out;
              for (const auto& a : w.agents()) out.push_back(a.group);
              return out;
            })
       .def("agent_positions",
            [](const World& w) {
+             const auto guard = w.exclusive("World.agent_positions");
              std::vector<std::vector<int32_t>> out;
              for (const auto& a : w.agents()) out.push_back({a.row, a.col, static_cast<int32_t>(a.orientation)});
              return out;
@@ -282,6 +300,7 @@ NB_MODULE(_core, m) {
            "[(row, col, orientation)] per agent; orientation 0 north, 1 south, 2 west, 3 east.")
       .def("agents_on_grid",
            [](const World& w) {
+             const auto guard = w.exclusive("World.agents_on_grid");
              std::vector<bool> out;
              for (const auto& a : w.agents()) out.push_back(!a.terminated);
              return out;
@@ -289,6 +308,7 @@ NB_MODULE(_core, m) {
            "Per agent: False once it reached the goal and left the grid for the rest of the episode.")
       .def("agent_states",
            [](const World& w) {
+             const auto guard = w.exclusive("World.agent_states");
              std::vector<std::vector<int32_t>> out;
              for (const auto& a : w.agents())
                out.push_back({a.body, a.glyph, a.shield ? 1 : 0, std::max(0, a.frozen_until - w.step_count()),
@@ -298,6 +318,7 @@ NB_MODULE(_core, m) {
            "[(body, glyph + 1, shield, steps_still_frozen, walls_built)] per agent.")
       .def("inventories",
            [](const World& w) {
+             const auto guard = w.exclusive("World.inventories");
              std::vector<std::vector<int32_t>> out(w.num_agents());
              const auto& inv = w.inventories();
              for (int32_t a = 0; a < w.num_agents(); ++a)
@@ -307,6 +328,7 @@ NB_MODULE(_core, m) {
            "Inventory per agent, one count per resource (energy first).")
       .def("stats",
            [](const World& w) {
+             const auto guard = w.exclusive("World.stats");
              std::vector<std::vector<double>> out(w.num_agents());
              const size_t s = w.stat_names().size();
              for (int32_t a = 0; a < w.num_agents(); ++a)
@@ -316,6 +338,7 @@ NB_MODULE(_core, m) {
            "Per-agent episode statistics so far, aligned with stat_names.")
       .def("converter_states",
            [](const World& w) {
+             const auto guard = w.exclusive("World.converter_states");
              std::vector<std::vector<int32_t>> out;
              for (const auto& c : w.converters())
                out.push_back({c.row, c.col, c.kind, std::max(0, c.ready_step - w.step_count()), c.uses});
@@ -324,6 +347,7 @@ NB_MODULE(_core, m) {
            "[(row, col, kind, steps_until_ready, uses)] per converter.")
       .def("fill_tiles",
            [](const World& w, CpuArray<uint8_t> out) {
+             const auto guard = w.exclusive("World.fill_tiles");
              require_shape("tiles", out.ndim(), out.shape_ptr(),
                            {static_cast<size_t>(w.height()), static_cast<size_t>(w.width())});
              w.fill_tiles(out.data());

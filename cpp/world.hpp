@@ -57,6 +57,10 @@ class World {
   // Every check load_state makes, without loading (VecWorld checks all its worlds before it loads any).
   void check_state(const uint8_t* data, size_t size) const;
 
+  // Hold while reading mutable state from another thread than the one stepping (the bindings' accessors do): a
+  // concurrent reset, step or load then makes the reader raise instead of copying from vectors being replaced.
+  ExclusiveUse exclusive(const char* call) const { return ExclusiveUse(busy_, call); }
+
   const GameRules& rules() const { return rules_; }
   int32_t num_agents() const { return num_agents_; }
   std::vector<std::string> action_names() const;  // e.g. "move_north", "glyph_2"

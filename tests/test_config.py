@@ -158,6 +158,32 @@ def test_two_threads_stepping_one_world_get_an_error_not_a_race():
     assert world.world.step_count > 0
 
 
+def test_reading_a_world_while_another_thread_resets_it_raises_instead_of_racing():
+    # Accessors copy vectors that reset, step and load_state rewrite (or replace) with the GIL released.
+    import threading
+
+    env = gridenv.parallel_env("arena")
+    env.reset(seed=0)
+    errors, collisions, reads = [], [], [0]
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                env.world.converter_states(), env.world.agent_positions(), env.world.raw_rewards
+                reads[0] += 1
+            except RuntimeError as error:
+                (collisions if "another thread is using this object" in str(error) else errors).append(error)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for seed in range(300):
+        env.world.reset(seed)
+    stop.set()
+    thread.join()
+    assert not errors and collisions and reads[0] > 0
+
+
 def test_a_world_whose_reset_failed_refuses_to_step():
     env = gridenv.parallel_env("arena-small")
     env.reset(seed=0)
