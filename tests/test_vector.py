@@ -414,3 +414,19 @@ def test_a_saved_vector_env_continues_exactly_in_another_one():
     assert other.save_state() == vec.save_state()
     with pytest.raises(ValueError, match=r"the state holds 3 worlds, this VecWorld 2"):
         gridenv.vector.make("arena-small", num_envs=2, game={"max_steps": 40}).load_state(state)
+
+
+def test_gymnasium_vector_view_takes_one_seed_per_env_as_sync_vector_env_does():
+    import gymnasium
+
+    reference = gymnasium.vector.SyncVectorEnv([lambda: gridenv.SingleAgentEnv("maze-small")] * 3,
+                                               autoreset_mode=gymnasium.vector.AutoresetMode.SAME_STEP)
+    env = gridenv.vector.GymVectorEnv("maze-small", num_envs=3)
+    seeds = [11, 3, 250]
+    observations, _ = env.reset(seed=seeds)
+    np.testing.assert_array_equal(observations, reference.reset(seed=seeds)[0])
+    assert not np.array_equal(observations[0], env.reset(seed=[12, 3, 250])[0][0])
+    with pytest.raises(ValueError, match=r"seed: expected an int or a list of 3 ints \(one per world\)"):
+        env.reset(seed=[1, 2])
+    with pytest.raises(ValueError, match=r"options\['reset_mask'\]: partial resets are for next-step autoreset"):
+        env.reset(options={"reset_mask": np.array([True, False, False])})

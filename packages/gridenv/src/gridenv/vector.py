@@ -97,15 +97,23 @@ class VecEnv:
         self._in_flight = False
         self._was_reset = False
 
-    def reset(self, seed: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset every world: world ``w`` from ``seed + w`` (a fresh random seed without one)."""
+    def reset(self, seed: int | list[int] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every world: world ``w`` from ``seed + w``, or from ``seed[w]`` given one seed per world (as
+        Gymnasium's vector envs take them; each world then starts as a ParallelEnv reset with that seed would), or
+        from a fresh random seed without one."""
         if self._in_flight:
             raise RuntimeError("reset() while a step is in flight: call recv() first")
-        if seed is None:
-            if self._seed_source is None:
-                self._seed_source = np.random.default_rng()
-            seed = int(self._seed_source.integers(0, 2**62))
-        self.core.reset([world_seed(seed + w) for w in range(self.num_envs)])
+        if isinstance(seed, (list, tuple, np.ndarray)):
+            if len(seed) != self.num_envs or not all(isinstance(s, (int, np.integer)) for s in seed):
+                raise ValueError(f"seed: expected an int or a list of {self.num_envs} ints (one per world), got {seed!r}")
+            seeds = [world_seed(int(s)) for s in seed]
+        else:
+            if seed is None:
+                if self._seed_source is None:
+                    self._seed_source = np.random.default_rng()
+                seed = int(self._seed_source.integers(0, 2**62))
+            seeds = [world_seed(seed + w) for w in range(self.num_envs)]
+        self.core.reset(seeds)
         self._was_reset = True
         return self.observations, self._infos()
 
@@ -226,7 +234,12 @@ class GymVectorEnv(gymnasium.vector.VectorEnv):
         self.action_space = gymnasium.vector.utils.batch_space(self.single_action_space, num_envs)
         self._episode_lengths = np.zeros(num_envs, dtype=np.int64)  # for final_info["episode"]["l"]
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        """Reset every env; `seed` is an int (env w from seed + w) or one seed per env. Partial resets
+        (``options["reset_mask"]``) belong to next-step autoreset; this view resets on the same step."""
+        if options and "reset_mask" in options:
+            raise ValueError("options['reset_mask']: partial resets are for next-step autoreset; this env resets "
+                             "each env on the step its episode ends (AutoresetMode.SAME_STEP)")
         observations, _ = self._vec.reset(seed=seed)
         self._episode_lengths[:] = 0
         return observations.copy(), {}
