@@ -149,6 +149,7 @@ class Grid {
     uint32_t index;
     int32_t expiry;
   };
+  static_assert(std::has_unique_object_representations_v<MarkerDrop>);
   std::vector<uint8_t> marker_kinds_;
   std::vector<int32_t> marker_expiry_;
   std::vector<MarkerDrop> marker_queue_;
