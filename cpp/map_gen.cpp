@@ -266,7 +266,7 @@ void spanning_tree_leaves(Rng& rng, Layout& layout, const Region& region, const 
 // True when no converter next to `cell` has `cell` as its last open neighbour (a converter must stay usable).
 bool keeps_converters_reachable(Layout& layout, const Region& region, int32_t cell) {
   const int32_t w = region.width, h = region.height;
-  auto open_neighbours = [&](int32_t r, int32_t c, int32_t* out) {
+  auto neighbours = [&](int32_t r, int32_t c, int32_t* out) {  // the 4-neighbours inside the region
     int32_t count = 0;
     const int32_t around[4][2] = {{r - 1, c}, {r + 1, c}, {r, c - 1}, {r, c + 1}};
     for (const auto& n : around)
@@ -274,12 +274,12 @@ bool keeps_converters_reachable(Layout& layout, const Region& region, int32_t ce
     return count;
   };
   int32_t around[4];
-  const int32_t count = open_neighbours(cell / w, cell % w, around);
+  const int32_t count = neighbours(cell / w, cell % w, around);
   for (int32_t k = 0; k < count; ++k) {
     const int32_t n = around[k];
     if (tile_at(layout, region, n / w, n % w) < kTileFirstConverter) continue;
     int32_t its[4], others = 0;
-    const int32_t its_count = open_neighbours(n / w, n % w, its);
+    const int32_t its_count = neighbours(n / w, n % w, its);
     for (int32_t j = 0; j < its_count; ++j)
       if (its[j] != cell && tile_at(layout, region, its[j] / w, its[j] % w) == kTileEmpty) ++others;
     if (others == 0) return false;
@@ -313,7 +313,8 @@ bool locally_removable(Layout& layout, const Region& region, int32_t cell) {
 // close a door. Each converter goes to a random open cell that cuts nothing locally (locally_removable); when a few
 // tries find none (a maze: most cells are cuts), to leaves of a random spanning tree of what is still open (a fresh
 // tree once the leaves run out); when no such cell is left (a perfect maze with fewer dead ends than converters),
-// into alcoves: inner wall cells next to the open area. Never onto the last open neighbour of another converter.
+// into alcoves: wall cells (the border too) next to the open area. Never onto the last open neighbour of another
+// converter.
 // What stays open stays connected, so every agent can reach every other agent and stand next to every converter.
 void scatter(const MapRules& map, Rng& rng, Layout& layout, const Region& region, const std::string& field) {
   const int32_t w = region.width;
@@ -333,13 +334,16 @@ void scatter(const MapRules& map, Rng& rng, Layout& layout, const Region& region
     }
     return kind < map.converter_counts.size();
   };
+  auto place_converter = [&](int32_t cell) {
+    tile_at(layout, region, cell / w, cell % w) = static_cast<uint8_t>(kTileFirstConverter + kind);
+    ++placed_of_kind;
+  };
   // Mostly uniform: random cells whose blocking cuts nothing locally; few tries, since in a maze most cells are cuts.
   for (int32_t tries = 0; tries < kUniformTries && next_kind(); ++tries) {
     const size_t pick = rng.below(static_cast<uint32_t>(area.size()));
     const int32_t cell = area[pick];
     if (!locally_removable(layout, region, cell) || !keeps_converters_reachable(layout, region, cell)) continue;
-    tile_at(layout, region, cell / w, cell % w) = static_cast<uint8_t>(kTileFirstConverter + kind);
-    ++placed_of_kind;
+    place_converter(cell);
     area[pick] = area.back();
     area.pop_back();
     tries = -1;  // the budget is per converter
@@ -354,8 +358,7 @@ void scatter(const MapRules& map, Rng& rng, Layout& layout, const Region& region
       leaves[pick] = leaves.back();
       leaves.pop_back();
       if (!keeps_converters_reachable(layout, region, cell)) continue;
-      tile_at(layout, region, cell / w, cell % w) = static_cast<uint8_t>(kTileFirstConverter + kind);
-      ++placed_of_kind;
+      place_converter(cell);
       ++placed;
     }
     area.erase(std::remove_if(area.begin(), area.end(),
@@ -386,8 +389,7 @@ void scatter(const MapRules& map, Rng& rng, Layout& layout, const Region& region
       const int32_t cell = walls[pick];
       walls[pick] = walls.back();
       walls.pop_back();
-      tile_at(layout, region, cell / w, cell % w) = static_cast<uint8_t>(kTileFirstConverter + kind);
-      ++placed_of_kind;
+      place_converter(cell);
     }
   }
   // Partial Fisher-Yates: the first `map.agents` entries become a uniform random sample of distinct cells.

@@ -97,7 +97,8 @@ class World {
 
  private:
   void build_from_layout();
-  void load_checked(const uint8_t* data, size_t size, bool commit);  // world_state.cpp
+  struct LoadedState;                                                  // world_state.cpp
+  LoadedState parse_state(const uint8_t* data, size_t size) const;  // every check; throws std::invalid_argument
   void reset_unguarded(uint64_t seed, bool clear_step_outputs);
   // Copy the bound actions into actions_now_ and validate the copy: the step then applies exactly what was checked,
   // even if another thread writes the caller's buffer meanwhile.

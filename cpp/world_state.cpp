@@ -51,20 +51,51 @@ std::vector<uint8_t> World::save_state() const {
   return bytes;
 }
 
+// Everything a saved state holds, parsed and checked (parse_state) before load_state replaces the world's own with it,
+// so a refused load leaves the world exactly as it was.
+struct World::LoadedState {
+  Rng rng;
+  int32_t step = 0, num_terminated = 0;
+  Grid grid;
+  std::vector<Agent> agents;
+  std::vector<Converter> converters;
+  std::vector<int32_t> inventory, order, recipe_of_kind;
+  std::vector<float> raw_rewards;
+  Kinship kinship;
+  std::vector<double> stats;
+};
+
 void World::load_state(const uint8_t* data, size_t size) {
   ExclusiveUse exclusive(busy_, "World.load_state");
   if (observations_ == nullptr) throw std::logic_error("World.load_state: bind_buffers must be called first");
-  load_checked(data, size, /*commit=*/true);
+  LoadedState loaded = parse_state(data, size);
+  rng_ = loaded.rng;
+  step_ = loaded.step;
+  num_terminated_ = loaded.num_terminated;
+  grid_ = std::move(loaded.grid);
+  agents_ = std::move(loaded.agents);
+  converters_ = std::move(loaded.converters);
+  inventory_ = std::move(loaded.inventory);
+  order_ = std::move(loaded.order);
+  raw_rewards_ = std::move(loaded.raw_rewards);
+  recipe_of_kind_ = std::move(loaded.recipe_of_kind);
+  kinship_ = std::move(loaded.kinship);
+  stats_ = std::move(loaded.stats);
+  for (int32_t a = 0; a < num_agents_; ++a) {
+    rewards_[a] = 0.0f;
+    terminals_[a] = agents_[a].terminated;
+    truncations_[a] = step_ >= rules_.max_steps && !agents_[a].terminated;
+  }
+  write_observations();
+  ready_ = true;
 }
 
 void World::check_state(const uint8_t* data, size_t size) const {
   ExclusiveUse exclusive(busy_, "World.check_state");
-  const_cast<World*>(this)->load_checked(data, size, /*commit=*/false);
+  parse_state(data, size);
 }
 
-// Parse and check everything into locals first; only a state that passed every check replaces the world's own, so a
-// refused load leaves the world exactly as it was.
-void World::load_checked(const uint8_t* data, size_t size, bool commit) {
+World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
   StateReader in(data, size, "World.load_state");
   char magic[8];
   in.value(magic);
@@ -80,15 +111,9 @@ void World::load_checked(const uint8_t* data, size_t size, bool commit) {
             std::to_string(fingerprint.height) + "x" + std::to_string(fingerprint.width) + ", this one " +
             std::to_string(mine.agents) + " on " + std::to_string(mine.height) + "x" + std::to_string(mine.width) +
             ", or other resources, actions, converters or stats)");
-  Rng rng;
-  int32_t step = 0, num_terminated = 0;
-  Grid grid = grid_;  // the same dimensions; load replaces the contents
-  std::vector<Agent> agents;
-  std::vector<Converter> converters;
-  std::vector<int32_t> inventory, order, recipe_of_kind;
-  std::vector<float> raw_rewards;
-  Kinship kinship = kinship_;
-  std::vector<double> stats;
+  LoadedState loaded{Rng(), 0, 0, grid_, {}, {}, {}, {}, {}, {}, kinship_, {}};  // grid, kinship: same dimensions
+  auto& [rng, step, num_terminated, grid, agents, converters, inventory, order, recipe_of_kind, raw_rewards, kinship,
+         stats] = loaded;
   in.value(rng);
   in.value(step);
   in.value(num_terminated);
@@ -158,27 +183,7 @@ void World::load_checked(const uint8_t* data, size_t size, bool commit) {
     if (agent < 0 || agent >= num_agents_ || seen[agent]) in.fail("action_order: not a permutation of the agents");
     seen[agent] = 1;
   }
-  if (!commit) return;
-
-  rng_ = rng;
-  step_ = step;
-  num_terminated_ = num_terminated;
-  grid_ = std::move(grid);
-  agents_ = std::move(agents);
-  converters_ = std::move(converters);
-  inventory_ = std::move(inventory);
-  order_ = std::move(order);
-  raw_rewards_ = std::move(raw_rewards);
-  recipe_of_kind_ = std::move(recipe_of_kind);
-  kinship_ = std::move(kinship);
-  stats_ = std::move(stats);
-  for (int32_t a = 0; a < num_agents_; ++a) {
-    rewards_[a] = 0.0f;
-    terminals_[a] = agents_[a].terminated;
-    truncations_[a] = step_ >= rules_.max_steps && !agents_[a].terminated;
-  }
-  write_observations();
-  ready_ = true;
+  return loaded;
 }
 
 }  // namespace gridenv

@@ -393,7 +393,7 @@ def _gather(ranks: Distributed, value: Any) -> list[Any] | None:
 
 
 def _save(run_dir: Path, run: str, update: int, global_step: int, policy, optimizer, env_config, config,
-          rng_states: list[torch.Tensor], rollout_states: list[dict[str, Any]], world_size: int) -> Path:
+          rng_states: list[dict[str, Any]], rollout_states: list[dict[str, Any]], world_size: int) -> Path:
     payload = {
         "policy": policy.state_dict(),
         "optimizer": optimizer.state_dict(),
