@@ -71,7 +71,7 @@ def test_metadata_and_spaces_follow_pettingzoo_conventions():
     env = gridenv.parallel_env("arena")
     assert env.metadata["name"] == "gridenv/arena-v0"
     assert env.metadata["is_parallelizable"] is True
-    assert set(env.metadata["render_modes"]) == {"rgb_array", "ansi"}
+    assert set(env.metadata["render_modes"]) == {"human", "rgb_array", "ansi"}
     assert env.metadata["render_fps"] > 0
     assert len(env.possible_agents) == 24
     agent = env.possible_agents[0]
@@ -91,4 +91,4 @@ def test_render_modes():
     assert image.dtype == np.uint8 and image.shape == (5 * 16, 7 * 16, 3)
     assert tuple(image[0, 0]) == (70, 70, 78)  # wall corner
     with pytest.raises(ValueError, match="render_mode: expected None or one of"):
-        gridenv.parallel_env("arena-small", render_mode="human")
+        gridenv.parallel_env("arena-small", render_mode="window")

@@ -14,7 +14,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import gridenv
 from gridenv_train import TrainerConfig, load_policy
-from gridenv_train.checkpoint import list_checkpoints, load_checkpoint
+from gridenv_train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from gridenv_train.cli import build_parser, parse_overrides
 from gridenv_train.evaluate import evaluate
 from gridenv_train.train import train
@@ -33,7 +33,7 @@ def test_checkpoints_round_trip_and_load_as_policies(tmp_path, tiny_env):
     summary = train(tiny_env, small_config(3, 1, checkpoint_interval=2), "rt", tmp_path, device="cpu",
                     progress=False)
     checkpoints = list_checkpoints(tmp_path / "rt")
-    assert [p.name for p in checkpoints] == ["rt:v2.pt", "rt:v3.pt"]
+    assert [p.name for p in checkpoints] == ["rt:v2.safetensors", "rt:v3.safetensors"]
     assert not list((tmp_path / "rt" / "checkpoints").glob("*.tmp"))  # atomic writes leave no partial files
     payload = load_checkpoint(checkpoints[-1])
     assert payload["trainer_state"]["global_step"] == summary["global_step"] == 3 * 4 * 16
@@ -61,7 +61,7 @@ def test_resume_continues_exactly_as_if_the_run_had_never_stopped(tmp_path, asyn
     straight = train(env, config, "run", tmp_path / "a", device="cpu", progress=False)
     # An interrupted copy: the run as it was after update 2.
     shutil.copytree(tmp_path / "a" / "run", tmp_path / "b" / "run")
-    (tmp_path / "b" / "run" / "checkpoints" / "run:v4.pt").unlink()
+    (tmp_path / "b" / "run" / "checkpoints" / "run:v4.safetensors").unlink()
     shutil.rmtree(tmp_path / "b" / "run" / "tensorboard")
     resumed = train(env, TrainerConfig(), "run", tmp_path / "b", device="cpu", resume=True, progress=False)
     assert resumed["global_step"] == straight["global_step"] == 4 * 4 * 4 * 16
@@ -91,8 +91,8 @@ def test_resume_continues_exactly_as_if_the_run_had_never_stopped(tmp_path, asyn
     # re-scheduled (the number of updates and the learning-rate schedule depend on it).
     payload = load_checkpoint(tmp_path / "b" / "run")
     payload["trainer_state"]["world_size"] = 2
-    torch.save(payload, list_checkpoints(tmp_path / "b" / "run")[-1])
-    with pytest.raises(ValueError, match=r"--resume: run:v4\.pt was trained on 2 rank\(s\); resume it on 2, not 1"):
+    save_checkpoint(list_checkpoints(tmp_path / "b" / "run")[-1], payload)
+    with pytest.raises(ValueError, match=r"--resume: run:v4\.safetensors was trained on 2 rank\(s\); resume it on 2, not 1"):
         train(env, TrainerConfig(), "run", tmp_path / "b", device="cpu", resume=True, progress=False)
 
 
@@ -217,7 +217,7 @@ def test_ddp_two_processes_on_gloo(tmp_path):
     summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["params_in_sync"] is True
     assert summary["global_step"] == 1024  # 8 agents x 16 steps x 2 ranks x 4 updates
-    assert [p.name for p in list_checkpoints(tmp_path / "ddp")] == ["ddp:v4.pt"]
+    assert [p.name for p in list_checkpoints(tmp_path / "ddp")] == ["ddp:v4.safetensors"]
     state = load_checkpoint(tmp_path / "ddp")["trainer_state"]
     assert state["world_size"] == 2 and len(state["torch_rng"]) == 2  # each rank's own RNG stream, for --resume
     assert not torch.equal(state["torch_rng"][0]["cpu"], state["torch_rng"][1]["cpu"])
@@ -239,7 +239,7 @@ def test_ddp_resume_is_exact_on_two_ranks(tmp_path):
              "trainer.rollout_steps=16", "trainer.bptt_horizon=8", "trainer.hidden_size=16",
              "trainer.eval_episodes=0", "trainer.checkpoint_interval=4")
     shutil.copytree(tmp_path / "a" / "ddp", tmp_path / "b" / "ddp")
-    (tmp_path / "b" / "ddp" / "checkpoints" / "ddp:v8.pt").unlink()
+    (tmp_path / "b" / "ddp" / "checkpoints" / "ddp:v8.safetensors").unlink()
     torchrun(tmp_path / "b", "--resume")  # from v4, on the same two ranks
     a, b = load_checkpoint(tmp_path / "a" / "ddp"), load_checkpoint(tmp_path / "b" / "ddp")
     assert a["trainer_state"]["update"] == b["trainer_state"]["update"] == 7

@@ -16,7 +16,7 @@ from typing import Any
 
 import gridenv
 from gridenv.overrides import apply_overrides, split_override
-from gridenv_train.config import TrainerConfig, env_overlay
+from gridenv_train.config import TrainerConfig, coerce_field, env_overlay
 
 
 def _trainer_help() -> str:
@@ -50,7 +50,7 @@ def parse_overrides(items: list[str], env_config: gridenv.EnvConfig,
                 close = difflib.get_close_matches(name, list(fields), n=1)
                 hint = f"; did you mean 'trainer.{close[0]}'?" if close else ""
                 raise ValueError(f"unknown key {key!r}{hint}")
-            trainer_values[name] = _coerce(key, value, type(fields[name].default))
+            trainer_values[name] = coerce_field(key, value, type(fields[name].default))
         else:
             candidates = [f"trainer.{name}" for name in fields] + ["env.game", "env.map", "env.kinship"]
             close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.4)
@@ -64,22 +64,6 @@ def parse_overrides(items: list[str], env_config: gridenv.EnvConfig,
         except ValueError as error:
             raise ValueError(f"env override: {error}") from None
     return env_config, dataclasses.replace(trainer, **trainer_values)
-
-
-def _coerce(key: str, value: Any, kind: type) -> Any:
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{key}: expected true or false, got {value!r}")
-        return value
-    if kind is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if kind is int and isinstance(value, float) and value.is_integer():  # 1e6 on a command line means 1000000
-        return int(value)
-    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if kind is str and isinstance(value, str):
-        return value
-    raise ValueError(f"{key}: expected a {kind.__name__}, got {value!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as error:
         print(f"gridenv-train: error: {error}", file=sys.stderr)  # plain: an error line must not be re-wrapped
         return 2
+    except (RuntimeError, MemoryError, OSError) as error:  # torch (e.g. out of memory) or the file system
+        print(f"gridenv-train: error: {type(error).__name__}: {str(error).strip() or 'no message'}", file=sys.stderr)
+        return 1
     if summary.get("checkpoint") is None:  # a non-zero rank under torchrun
         return 0
     table = Table(title=f"gridenv-train: {summary['run']}")

@@ -4,6 +4,7 @@ derived sizes checked in one place."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from importlib import resources
 
 import yaml
@@ -43,12 +44,64 @@ class TrainerConfig:
     checkpoint_interval: int = field(default=50, metadata={"doc": "updates between checkpoints (a last one always)"})
     eval_episodes: int = field(default=4, metadata={"doc": "episodes of the final evaluation (0: none)"})
 
+    def __post_init__(self) -> None:
+        # Checked at construction (overrides, overlays, checkpoints), so a bad value fails before training starts.
+        for item in dataclasses.fields(self):
+            setattr(self, item.name, coerce_field(f"trainer.{item.name}", getattr(self, item.name),
+                                                  type(item.default)))
+        for name in ("total_timesteps", "num_envs", "num_threads", "rollout_steps", "bptt_horizon", "num_minibatches",
+                     "update_epochs", "hidden_size", "checkpoint_interval"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"trainer.{name}: must be >= 1, got {getattr(self, name)}")
+        for name in ("eval_episodes", "torch_threads", "seed"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"trainer.{name}: must be >= 0, got {getattr(self, name)}")
+        for name in ("learning_rate", "clip_coef", "max_grad_norm"):
+            if not 0.0 < getattr(self, name) < math.inf:
+                raise ValueError(f"trainer.{name}: must be a finite number > 0, got {getattr(self, name)}")
+        for name in ("ent_coef", "vf_coef"):
+            if not 0.0 <= getattr(self, name) < math.inf:
+                raise ValueError(f"trainer.{name}: must be a finite number >= 0, got {getattr(self, name)}")
+        for name in ("gamma", "gae_lambda"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"trainer.{name}: must be in [0, 1], got {getattr(self, name)}")
+        if self.precision not in ("float32", "bfloat16"):
+            raise ValueError(f"trainer.precision: expected 'float32' or 'bfloat16', got {self.precision!r}")
+        if self.num_envs > 1 << 16 or self.num_threads > 1024:
+            raise ValueError(f"trainer.num_envs must be <= 65536 and trainer.num_threads <= 1024, got "
+                             f"{self.num_envs} and {self.num_threads}")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainerConfig:
+        """From a saved dict (a checkpoint's, a config.json's): unknown fields and wrong types are refused by name."""
+        if not isinstance(data, dict):
+            raise ValueError(f"trainer config: expected a mapping, got {type(data).__name__}")
+        known = {item.name for item in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"trainer config: unknown fields {unknown}; known: {sorted(known)}")
         return cls(**data)
+
+
+def coerce_field(key: str, value: Any, kind: type) -> Any:
+    """A value for a field of type ``kind`` (bool, int, float or str), or ValueError naming ``key``. Integral floats
+    are ints (``1e6`` on a command line means 1000000); ints are floats; nothing else converts."""
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if kind is str and isinstance(value, str):
+        return value
+    raise ValueError(f"{key}: expected a {kind.__name__}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -64,10 +117,6 @@ class Sizes:
 
 def derive_sizes(config: TrainerConfig, agents_per_env: int, world_size: int = 1) -> Sizes:
     """Check the config against the env and compute the sizes; impossible combinations name both numbers."""
-    for name in ("num_envs", "num_threads", "rollout_steps", "bptt_horizon", "num_minibatches", "update_epochs",
-                 "hidden_size", "total_timesteps"):
-        if getattr(config, name) < 1:
-            raise ValueError(f"trainer.{name}: must be >= 1, got {getattr(config, name)}")
     if config.rollout_steps % config.bptt_horizon:
         raise ValueError(f"trainer.rollout_steps ({config.rollout_steps}) must be a multiple of "
                          f"trainer.bptt_horizon ({config.bptt_horizon})")
@@ -81,11 +130,6 @@ def derive_sizes(config: TrainerConfig, agents_per_env: int, world_size: int = 1
                          f"into trainer.num_minibatches ({config.num_minibatches})")
     batch_size = num_agents * config.rollout_steps
     num_updates = max(1, config.total_timesteps // (batch_size * world_size))
-    if config.precision not in ("float32", "bfloat16"):
-        raise ValueError(f"trainer.precision: expected 'float32' or 'bfloat16', got {config.precision!r}")
-    for name in ("gamma", "gae_lambda"):
-        if not 0.0 <= getattr(config, name) <= 1.0:
-            raise ValueError(f"trainer.{name}: must be in [0, 1], got {getattr(config, name)}")
     return Sizes(num_agents, batch_size, num_sequences, num_sequences // config.num_minibatches, num_updates)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 import gridenv
-from gridenv_train.checkpoint import load_checkpoint, resolve_uri
+from gridenv_train.checkpoint import CheckpointError, checkpoint_configs, load_checkpoint, resolve_uri
 from gridenv_train.policy import Policy
 
 
@@ -66,10 +66,13 @@ def load_policy(uri: str | Path, device: str = "cpu", deterministic: bool = Fals
     """Load a policy from a checkpoint path, a ``file://`` URI or a run directory (its latest checkpoint)."""
     path = resolve_uri(uri)
     checkpoint = load_checkpoint(path, device)
-    env_config = gridenv.EnvConfig.model_validate(checkpoint["env_config"])
+    env_config, trainer_config = checkpoint_configs(checkpoint, path)
     probe = gridenv.parallel_env(env_config)
     agent = probe.possible_agents[0]
     policy = Policy(np.asarray(probe.observation_space(agent).high), probe.action_space(agent).n,
-                    len(probe.self_feature_names), checkpoint["trainer_config"]["hidden_size"])
-    policy.load_state_dict(checkpoint["policy"])
+                    len(probe.self_feature_names), trainer_config.hidden_size)
+    try:
+        policy.load_state_dict(checkpoint["policy"])
+    except RuntimeError as error:  # missing, unexpected or wrongly shaped parameters
+        raise CheckpointError(f"{path}: its weights do not fit the policy its configs describe: {error}") from None
     return TrainedPolicy(policy, env_config, device, source=str(path), deterministic=deterministic, seed=seed)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
+import sys
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -25,7 +27,8 @@ from torch.utils.tensorboard import SummaryWriter
 
 import gridenv
 import gridenv.vector
-from gridenv_train.checkpoint import checkpoint_path, list_checkpoints, load_checkpoint, save_checkpoint
+from gridenv_train.checkpoint import (CheckpointError, checkpoint_configs, checkpoint_path, list_checkpoints, load_latest_intact,
+                                     save_checkpoint)
 from gridenv_train.config import TrainerConfig, derive_sizes
 from gridenv_train.evaluate import evaluate, record_replay
 from gridenv_train.policy import make_policy
@@ -108,9 +111,20 @@ class EpisodeLog:
         return means
 
 
+_RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
+
+
+def check_run_name(run: str) -> None:
+    """A run name is one folder under the train dir: refuse separators and '..', which would write elsewhere."""
+    if not isinstance(run, str) or not _RUN_NAME.fullmatch(run) or ".." in run:
+        raise ValueError(f"run name {run!r}: use 1-128 letters, digits, '.', '_', '+' or '-', starting with a letter "
+                         f"or digit, without '..' (it names one folder under the train dir)")
+
+
 def train(env_config: gridenv.EnvConfig, config: TrainerConfig, run: str, train_dir: str | Path = "train_dir",
           device: str = "auto", resume: bool = False, progress: bool = True) -> dict[str, Any]:
     """Train and return a summary (also written to ``<train_dir>/<run>/summary.json`` by rank 0)."""
+    check_run_name(run)
     ranks = setup_distributed(device)
     try:
         summary = _train(env_config, config, run, Path(train_dir), resolve_device(device, ranks.local_rank), resume,
@@ -130,17 +144,15 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     run_dir = train_dir / run
     checkpoint = None
     if resume:
-        found = list_checkpoints(run_dir)
-        if not found:
-            raise FileNotFoundError(f"--resume: no checkpoint under {run_dir}")
-        checkpoint = load_checkpoint(found[-1], device)
+        # The newest checkpoint that verifies; a damaged or truncated newer one is skipped, saying so (every rank
+        # skips the same ones: they read the same files).
+        path, checkpoint = load_latest_intact(run_dir, device, warn=_warn if ranks.is_main else lambda message: None)
         saved_world_size = checkpoint["trainer_state"].get("world_size", 1)
         if saved_world_size != ranks.world_size:
-            raise ValueError(f"--resume: {found[-1].name} was trained on {saved_world_size} rank(s); resume it on "
+            raise ValueError(f"--resume: {path.name} was trained on {saved_world_size} rank(s); resume it on "
                              f"{saved_world_size}, not {ranks.world_size} (the number of updates and the learning-rate "
                              f"schedule depend on it)")
-        env_config = gridenv.EnvConfig.model_validate(checkpoint["env_config"])
-        config = TrainerConfig.from_dict(checkpoint["trainer_config"])
+        env_config, config = checkpoint_configs(checkpoint, path)
 
     # --- seed -----------------------------------------------------------------------------------------------------
     _keep_freed_memory()
@@ -172,14 +184,18 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate, eps=1e-5)
     start_update, global_step = 0, 0
     if checkpoint is not None:
-        policy.load_state_dict(checkpoint["policy"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        start_update = checkpoint["trainer_state"]["update"] + 1
-        global_step = checkpoint["trainer_state"]["global_step"]
-        rng_state = checkpoint["trainer_state"]["torch_rng"][ranks.rank]  # each rank its own stream
-        torch.set_rng_state(rng_state["cpu"].cpu() if isinstance(rng_state, dict) else rng_state.cpu())
-        if isinstance(rng_state, dict) and rng_state.get("cuda") is not None and device.type == "cuda":
-            torch.cuda.set_rng_state(rng_state["cuda"].cpu(), device)
+        try:
+            policy.load_state_dict(checkpoint["policy"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            start_update = int(checkpoint["trainer_state"]["update"]) + 1
+            global_step = int(checkpoint["trainer_state"]["global_step"])
+            rng_state = checkpoint["trainer_state"]["torch_rng"][ranks.rank]  # each rank its own stream
+            torch.set_rng_state(rng_state["cpu"].cpu())
+            if rng_state.get("cuda") is not None and device.type == "cuda":
+                torch.cuda.set_rng_state(rng_state["cuda"].cpu(), device)
+        except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+            raise CheckpointError(f"--resume: {path}: does not fit this trainer ({type(error).__name__}: "
+                                  f"{error})") from None
     model = DistributedDataParallel(policy) if ranks.world_size > 1 else policy
     # bfloat16: forward passes (and so their backward) under autocast; parameters and optimiser stay float32.
     autocast = partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16")
@@ -200,11 +216,22 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     rollout_state = checkpoint and checkpoint.get("rollout_state")
     if rollout_state is not None:
         # Exact resume: every world mid-episode, the LSTM memories and episode starts as the checkpoint left them.
-        mine = rollout_state[ranks.rank]
-        for shard, world_states in zip(shards, mine["worlds"]):
-            shard.load_state(world_states)
-        state = (mine["lstm_h"].to(device), mine["lstm_c"].to(device))
-        next_done = mine["next_done"].to(device)
+        try:
+            mine = rollout_state[ranks.rank]
+            if len(mine["worlds"]) != len(shards):
+                raise ValueError(f"{len(mine['worlds'])} saved shards, this run has {len(shards)}")
+            for shard, world_states in zip(shards, mine["worlds"]):
+                shard.load_state(world_states)
+            loaded_state = (mine["lstm_h"].to(device), mine["lstm_c"].to(device))
+            loaded_done = mine["next_done"].to(device)
+            if loaded_state[0].shape != state[0].shape or loaded_state[1].shape != state[1].shape or \
+                    loaded_done.shape != next_done.shape:
+                raise ValueError(f"saved LSTM state {tuple(loaded_state[0].shape)} / dones "
+                                 f"{tuple(loaded_done.shape)}, expected {tuple(state[0].shape)} / "
+                                 f"{tuple(next_done.shape)}")
+            state, next_done = loaded_state, loaded_done.float()
+        except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+            raise CheckpointError(f"--resume: {path}: its rollout state does not fit this run ({error})") from None
     else:
         # Fresh worlds; an older checkpoint without rollout state starts from a seed that depends on where the run
         # starts, so it does not replay the episodes the run began with.
@@ -418,6 +445,10 @@ def _parameters_in_sync(policy, ranks: Distributed) -> bool:
     gathered = [torch.zeros_like(checksum) for _ in range(ranks.world_size)]
     dist.all_gather(gathered, checksum)
     return all(torch.equal(g, gathered[0]) for g in gathered)
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -27,9 +27,11 @@ def make(name_or_config: str | EnvConfig | dict = "arena", render_mode: str | No
     return parallel_env(name_or_config, render_mode=render_mode, **overrides)
 
 
-def env(name_or_config: str | EnvConfig | dict = "arena", render_mode: str | None = None, **overrides: Any):
+def env(name_or_config: str | EnvConfig | dict = "arena", render_mode: str | None = None,
+        max_cycles: int | None = None, **overrides: Any):
     """The AEC (turn-by-turn) PettingZoo env, converted from the parallel one (order-enforcing wrapper included)."""
-    aec = conversions.parallel_to_aec(parallel_env(name_or_config, render_mode=render_mode, **overrides))
+    aec = conversions.parallel_to_aec(parallel_env(name_or_config, render_mode=render_mode, max_cycles=max_cycles,
+                                                   **overrides))
     return wrappers.OrderEnforcingWrapper(aec)
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gridenv import _core
 from gridenv.map_gen import MapConfig
+from gridenv.overrides import MAX_CONFIG_BYTES, load_yaml
 
 ACTION_KINDS: tuple[str, ...] = tuple(_core.ACTION_KIND_NAMES)
 """Every action kind the engine knows, in engine order (see cpp/actions.hpp)."""
@@ -193,8 +194,9 @@ class GameConfig(_Model):
         "None with an ASCII map (the map decides)."
     )
     resources: list[str] = Field(default_factory=lambda: ["energy", "diamond", "heart"])
-    rewards: dict[str, float] = Field(
-        default_factory=lambda: {"heart": 1.0}, description="Reward per unit of a resource produced at a converter."
+    rewards: dict[str, Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(
+        default_factory=lambda: {"heart": 1.0}, description="Reward per unit of a resource produced at a converter, in [-1e6, 1e6] (so shared sums stay "
+        "finite in float32)."
     )
     converters: dict[str, ConverterConfig] = Field(default_factory=_default_converters)
     groups: list[GroupConfig] = Field(default_factory=lambda: [GroupConfig(name="team_0")], min_length=1, max_length=10)
@@ -348,8 +350,27 @@ class EnvConfig(_Model):
     @classmethod
     def load(cls, path: str | Path) -> EnvConfig:
         """Read a YAML or JSON file."""
-        text = Path(path).read_text()
-        data = json.loads(text) if Path(path).suffix == ".json" else yaml.safe_load(text)
+        path = Path(path)
+        try:
+            size = path.stat().st_size
+            if size > MAX_CONFIG_BYTES:
+                raise ValueError(f"{path}: {size:,} bytes; config files are limited to {MAX_CONFIG_BYTES:,}")
+            text = path.read_text()
+        except OSError as error:
+            raise ValueError(f"{path}: cannot read: {error.strerror or error}") from None
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+        if path.suffix == ".json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}: not valid JSON: {error}") from None
+            except RecursionError:
+                raise ValueError(f"{path}: nested too deeply") from None
+        else:
+            data = load_yaml(text, str(path))
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: a config is a mapping (game:, map:, kinship: ...), got a {type(data).__name__}")
         return cls.model_validate(data)
 
     # --- translation to the engine -------------------------------------------------------------------------------

@@ -111,6 +111,11 @@ class MapConfig(_Model):
         rows = ascii_rows(text)
         if not rows:
             raise ValueError("the ASCII map is empty")
+        for r, row in enumerate(rows):
+            for c, symbol in enumerate(row):
+                if not " " <= symbol <= "~":  # the engine reads one byte a cell: only printable ASCII can be a cell
+                    raise ValueError(f"row {r}, column {c}: {symbol!r} is not a map symbol; symbols are printable "
+                                     f"ASCII: '#', '.', ' ', the digits 0-9 and the converters' symbols")
         widths = {len(row) for row in rows}
         if len(widths) != 1:
             raise ValueError(f"every row of the ASCII map must have the same width, got widths {sorted(widths)}")
@@ -146,6 +151,13 @@ class MapConfig(_Model):
         if self.generator == "maze" and self.maze.corridor_width + 2 > min(self.width, self.height):
             raise ValueError(f"maze.corridor_width: {self.maze.corridor_width} leaves no room for walls in a "
                              f"{self.width}x{self.height} map")
+        for name in {*self.converter_counts, *self.converter_densities}:
+            count = self.converter_count(name)
+            if count > 65535:
+                raise ValueError(f"converter_densities: {name!r} comes to {count:,} converters ("
+                                 f"{self.converter_counts.get(name, 0)} counted + "
+                                 f"{self.converter_densities.get(name, 0.0)} x {self.width}x{self.height} cells); "
+                                 f"a kind may have at most 65,535")
         return self
 
     def fixed_agents(self) -> int:

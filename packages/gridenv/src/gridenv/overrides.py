@@ -19,7 +19,34 @@ import yaml
 from pydantic import BaseModel
 
 
-class _OverrideLoader(yaml.SafeLoader):
+MAX_CONFIG_BYTES = 16 << 20  # a config file or override larger than this is refused before parsing
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """YAML as gridenv reads configs: safe types only, and no aliases. Configs never need ``*alias``, and a few
+    nested aliases ("billion laughs") expand to a tree that took 107 s to validate before it was refused."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, f"YAML aliases (*{event.anchor}) are not allowed in "
+                                              f"gridenv configs; write the value out", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """Parse a YAML config text with ConfigLoader; ValueError naming ``source`` if it is too large or malformed."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ValueError(f"{source}: {len(text):,} characters; configs are limited to {MAX_CONFIG_BYTES:,}")
+    try:
+        return yaml.load(text, Loader=ConfigLoader)
+    except yaml.YAMLError as error:
+        raise ValueError(f"{source}: not valid YAML: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{source}: nested too deeply") from None
+
+
+class _OverrideLoader(ConfigLoader):
     """YAML with the seed runner's booleans: only ``true`` and ``false``."""
 
 
@@ -34,9 +61,13 @@ _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 def parse_value(text: str) -> Any:
     """A command-line value as a YAML scalar (or flow list/dict); unquoted ``1e-3`` is a float too (YAML 1.1 would
     keep it a string)."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ValueError(f"override value of {len(text):,} characters; the limit is {MAX_CONFIG_BYTES:,}")
     try:
         value = yaml.load(text, Loader=_OverrideLoader) if text != "" else ""
-    except yaml.YAMLError:
+    except yaml.composer.ComposerError as error:  # an alias: refused, not read as a string
+        raise ValueError(f"override value {text[:40]!r}: {error.problem}") from None
+    except (yaml.YAMLError, RecursionError):
         return text
     if isinstance(value, str) and _NUMBER.fullmatch(text.strip()):
         return float(text)

@@ -58,7 +58,16 @@ from gridenv import _core, render
 from gridenv.config import EnvConfig
 from gridenv.envs import resolve_config
 
-RENDER_MODES = ("rgb_array", "ansi")
+RENDER_MODES = ("human", "rgb_array", "ansi")  # human: the ANSI map printed to stdout each render()
+
+
+def observation_high(world: _core.World, height: int, width: int) -> np.ndarray:
+    """The observation Box's upper bound (C, H, W) uint8: the engine's exact bound per cell, raised to at least 1.
+    Cells that are always 0 (unused self-plane cells, glyphs when there are none) would otherwise have high == low,
+    and normalising wrappers (SuperSuit's normalize_obs divides by high - low) would turn them into NaN."""
+    high = np.empty((world.num_channels, height, width), dtype=np.uint8)
+    world.fill_observation_high(high)
+    return np.maximum(high, 1)
 
 
 def world_seed(seed: int) -> int:
@@ -94,8 +103,7 @@ class GridParallelEnv(ParallelEnv):
         self.possible_agents = [f"agent_{i}" for i in range(n)]
         self.agents: list[str] = []
         self._agent_index = {agent: i for i, agent in enumerate(self.possible_agents)}
-        high = np.empty((c, h, w), dtype=np.uint8)
-        world.fill_observation_high(high)
+        high = observation_high(world, h, w)
         self.observation_spaces = {
             agent: spaces.Box(low=np.zeros_like(high), high=high, dtype=np.uint8) for agent in self.possible_agents
         }
@@ -144,6 +152,8 @@ class GridParallelEnv(ParallelEnv):
             self._seeded = True
         self.agents = list(self.possible_agents)
         observations = self._observations.copy()
+        if self.render_mode == "human":
+            self.render()
         return {agent: observations[i] for i, agent in enumerate(self.agents)}, {agent: {} for agent in self.agents}
 
     def save_state(self) -> bytes:
@@ -164,9 +174,15 @@ class GridParallelEnv(ParallelEnv):
         return {agent: observations[self._agent_index[agent]] for agent in self.agents}
 
     def step(self, actions: dict[str, Any]):
-        """Apply one action per live agent; returns (observations, rewards, terminations, truncations, infos)."""
+        """Apply one action per live agent; returns (observations, rewards, terminations, truncations, infos).
+
+        After the episode ended, a step with no actions returns five empty dicts and changes nothing (wrappers such
+        as SuperSuit's black_death step once more); actions for agents that have left are an error."""
         if not self.agents:
-            raise RuntimeError("step() called with no live agents: the episode is over, call reset()")
+            if actions:
+                raise ValueError(f"actions: {list(actions)[:5]} are not live agents: the episode is over, call "
+                                 f"reset()")
+            return {}, {}, {}, {}, {}
         self._write_actions(actions)
         self.world.step()
 
@@ -194,6 +210,8 @@ class GridParallelEnv(ParallelEnv):
             infos,
         )
         self.agents = [agent for agent in agents if agent not in finished]
+        if self.render_mode == "human":
+            self.render()
         return result
 
     def _write_actions(self, actions: dict[str, Any]) -> None:
@@ -225,7 +243,11 @@ class GridParallelEnv(ParallelEnv):
 
     def render(self):
         if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' or 'ansi'")
+            gymnasium.logger.warn("render() called without a render_mode; pass render_mode='human', 'rgb_array' or "
+                                  "'ansi'")
+            return None
+        if self.render_mode == "human":
+            print(render.ansi(self), flush=True)
             return None
         if self.render_mode == "ansi":
             return render.ansi(self)
@@ -240,6 +262,14 @@ class GridParallelEnv(ParallelEnv):
 
 
 def parallel_env(name_or_config: str | EnvConfig | dict = "arena", render_mode: str | None = None,
-                 **overrides: Any) -> GridParallelEnv:
-    """A PettingZoo ParallelEnv for a registered name, an EnvConfig or a dict, with nested overrides."""
-    return GridParallelEnv(resolve_config(name_or_config, **overrides), render_mode=render_mode)
+                 max_cycles: int | None = None, **overrides: Any) -> GridParallelEnv:
+    """A PettingZoo ParallelEnv for a registered name, an EnvConfig or a dict, with nested overrides.
+    ``max_cycles`` (PettingZoo's name for the episode length) sets ``game.max_steps``."""
+    config = resolve_config(name_or_config, **overrides)
+    if max_cycles is not None:
+        try:
+            config = config.model_copy(update={"game": config.game.model_copy(update={"max_steps": max_cycles})})
+            config = EnvConfig.model_validate(config.to_dict())
+        except ValueError as error:
+            raise ValueError(f"max_cycles: {error}") from None
+    return GridParallelEnv(config, render_mode=render_mode)

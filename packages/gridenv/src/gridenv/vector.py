@@ -41,7 +41,11 @@ from gymnasium import spaces
 from gridenv import _core
 from gridenv.config import EnvConfig
 from gridenv.envs import resolve_config
-from gridenv.parallel_env import world_seed
+from gridenv.parallel_env import observation_high, world_seed
+
+
+MAX_ENVS = 1 << 20  # worlds in one VecEnv; memory runs out long before, but the engine's indices stay in range
+MAX_THREADS = 1024
 
 
 class VecEnv:
@@ -52,10 +56,10 @@ class VecEnv:
         """`observations`: optionally, the (N*A, C, H, W) uint8 C-contiguous array the engine writes observations
         into — e.g. ``torch.empty(..., dtype=torch.uint8).pin_memory().numpy()``, so a trainer's host->GPU copy
         starts from pinned memory with no extra host copy. By default the VecEnv allocates it."""
-        if not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs: expected an int >= 1, got {num_envs!r}")
-        if not isinstance(num_threads, int) or num_threads < 1:
-            raise ValueError(f"num_threads: expected an int >= 1, got {num_threads!r}")
+        for name, value, limit in (("num_envs", num_envs, MAX_ENVS), ("num_threads", num_threads, MAX_THREADS)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= limit:
+                raise ValueError(f"{name}: expected an int in [1, {limit:,}], got {value!r}")
+        num_envs, num_threads = int(num_envs), int(num_threads)
         self.config = config
         self.core = _core.VecWorld(config.to_rules(), num_envs, num_threads)
         probe = _core.World(config.to_rules())
@@ -68,8 +72,7 @@ class VecEnv:
         self.channel_names: list[str] = list(probe.channel_names)
         self.self_feature_names: list[str] = list(probe.self_feature_names)
         c, h, w = probe.num_channels, config.game.obs_height, config.game.obs_width
-        high = np.empty((c, h, w), dtype=np.uint8)
-        probe.fill_observation_high(high)
+        high = observation_high(probe, h, w)
         self.single_observation_space = spaces.Box(low=np.zeros_like(high), high=high, dtype=np.uint8)
         self.single_action_space = spaces.Discrete(probe.num_actions)
         n = self.num_agents
@@ -96,11 +99,13 @@ class VecEnv:
         self._seed_source: np.random.Generator | None = None
         self._in_flight = False
         self._was_reset = False
+        self._closed = False
 
     def reset(self, seed: int | list[int] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every world: world ``w`` from ``seed + w``, or from ``seed[w]`` given one seed per world (as
         Gymnasium's vector envs take them; each world then starts as a ParallelEnv reset with that seed would), or
         from a fresh random seed without one."""
+        self._check_open("reset")
         if self._in_flight:
             raise RuntimeError("reset() while a step is in flight: call recv() first")
         if isinstance(seed, (list, tuple, np.ndarray)):
@@ -108,11 +113,13 @@ class VecEnv:
                 raise ValueError(f"seed: expected an int or a list of {self.num_envs} ints (one per world), got {seed!r}")
             seeds = [world_seed(int(s)) for s in seed]
         else:
+            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+                raise ValueError(f"seed: expected an int, a list of {self.num_envs} ints or None, got {seed!r}")
             if seed is None:
                 if self._seed_source is None:
                     self._seed_source = np.random.default_rng()
                 seed = int(self._seed_source.integers(0, 2**62))
-            seeds = [world_seed(seed + w) for w in range(self.num_envs)]
+            seeds = [world_seed(int(seed) + w) for w in range(self.num_envs)]
         self.core.reset(seeds)
         self._was_reset = True
         return self.observations, self._infos()
@@ -127,6 +134,7 @@ class VecEnv:
     def load_state(self, state: bytes) -> tuple[np.ndarray, dict[str, Any]]:
         """Continue every world from ``save_state()`` bytes; returns (observations, infos) like ``reset``. Bytes from
         other rules or another number of worlds, or damaged ones, raise ValueError."""
+        self._check_open("load_state")
         if self._in_flight:
             raise RuntimeError("load_state() while a step is in flight: call recv() first")
         self.core.load_state(state)
@@ -154,6 +162,7 @@ class VecEnv:
 
         The worker threads (``num_threads - 1`` of them) step the worlds while the caller goes on; with
         ``num_threads=1`` there are none, so the whole step runs inside :meth:`recv` and nothing overlaps."""
+        self._check_open("send")
         if not self._was_reset:
             raise RuntimeError("send()/step() before reset(): call reset(seed=...) first")
         if self._in_flight:
@@ -188,8 +197,14 @@ class VecEnv:
         return dict(zip(self.stat_names, means.tolist()))
 
     def close(self) -> None:
+        """Finish a step in flight; the VecEnv then refuses reset, step and load_state (closing twice is fine)."""
         if self._in_flight:
             self.recv()
+        self._closed = True
+
+    def _check_open(self, method: str) -> None:
+        if self._closed:
+            raise RuntimeError(f"{method}() on a closed VecEnv")
 
     def __enter__(self) -> VecEnv:
         return self
