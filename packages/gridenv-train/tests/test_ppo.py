@@ -71,7 +71,10 @@ def test_derived_sizes_reject_impossible_combinations_with_both_numbers():
                                        total_timesteps=100_000), agents_per_env=3)
     assert (sizes.num_agents, sizes.batch_size, sizes.num_sequences, sizes.sequences_per_minibatch) == \
         (12, 384, 48, 12)
-    assert sizes.num_updates == 100_000 // 384
+    assert sizes.num_updates == 261  # rounded up: at least the steps asked for (100,000 / 384 = 260.4)
+    for asked, updates in ((300_000, 782), (1000, 3), (1, 1), (384, 1), (385, 2)):
+        assert derive_sizes(TrainerConfig(num_envs=4, rollout_steps=32, bptt_horizon=8, num_minibatches=4,
+                                          total_timesteps=asked), agents_per_env=3).num_updates == updates
     with pytest.raises(ValueError, match=r"trainer\.rollout_steps \(30\) must be a multiple of "
                                          r"trainer\.bptt_horizon \(8\)"):
         derive_sizes(TrainerConfig(rollout_steps=30, bptt_horizon=8), 1)
@@ -80,4 +83,4 @@ def test_derived_sizes_reject_impossible_combinations_with_both_numbers():
     with pytest.raises(ValueError, match=r"trainer\.async_envs needs an even trainer\.num_envs, got 3"):
         derive_sizes(TrainerConfig(num_envs=3, async_envs=True), 1)
     with pytest.raises(ValueError, match=r"trainer\.precision: expected 'float32' or 'bfloat16', got 'float16'"):
-        derive_sizes(TrainerConfig(precision="float16"), 1)
+        TrainerConfig(precision="float16")  # refused when the config is made, before any env is built

@@ -120,6 +120,7 @@ def test_tensorboard_event_files_hold_losses_sps_and_env_stats(tmp_path):
                 "time/env_share", "time/learn_share"):
         assert tag in tags, tag
     assert len(events.Scalars("charts/SPS")) == 3
+    assert events.Scalars("charts/episodes")[-1].value == summary["episodes"] > 0
     saved = json.loads((tmp_path / "tb" / "summary.json").read_text())
     assert saved["global_step"] == summary["global_step"] and saved["world_size"] == 1
 
@@ -185,6 +186,12 @@ def test_the_cli_trains_evaluates_and_reports(tmp_path):
                      "env.game.max_steps=20")
     assert result.returncode == 0, result.stderr
     assert "smoke:v" in result.stdout and "tensorboard --logdir" in result.stdout
+    # --no-progress logs lines (here: the last update's), with the episode stats, as it goes
+    lines = [line for line in result.stdout.splitlines() if line.startswith("smoke: update ")]
+    assert lines and "agent-steps" in lines[-1] and "SPS" in lines[-1] and "hearts/agent" in lines[-1]
+    assert "return -" not in lines[-1]  # 20-step episodes finished during the run
+    assert "eval hearts per agent per episode: trained vs random" in result.stdout
+    assert "│                    │" not in result.stdout  # no empty header row above the table
     assert (tmp_path / "smoke" / "replay.npz").exists()
     replay = np.load(tmp_path / "smoke" / "replay.npz")
     assert replay["tiles"].shape[0] == replay["actions"].shape[0] + 1 == 21
@@ -246,3 +253,11 @@ def test_ddp_resume_is_exact_on_two_ranks(tmp_path):
     for name, tensor in a["policy"].items():
         assert torch.equal(tensor, b["policy"][name]), name
     assert [r["worlds"] for r in a["rollout_state"]] == [r["worlds"] for r in b["rollout_state"]]
+
+
+def test_log_lines_every_interval_when_not_a_terminal(tmp_path, tiny_env, capsys):
+    train(tiny_env, small_config(5, 1, log_interval=2), "lines", tmp_path, device="cpu", progress=True)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("lines: update")]
+    # pytest's output is not a terminal, so lines instead of a bar: updates 2 and 4, and the last one
+    assert [line.split(" (")[0] for line in lines] == ["lines: update 2", "lines: update 4", "lines: update 5"]
+    assert "hearts/agent" in lines[-1] and "return -" not in lines[-1]  # 30-step episodes ended by update 2

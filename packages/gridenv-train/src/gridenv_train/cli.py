@@ -12,7 +12,6 @@ import dataclasses
 import difflib
 import sys
 import time
-from typing import Any
 
 import gridenv
 from gridenv.overrides import apply_overrides, split_override
@@ -77,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="[auto]: CUDA if available")
     parser.add_argument("--train-dir", default="train_dir", help="[train_dir]")
     parser.add_argument("--resume", action="store_true", help="continue the run from its latest checkpoint")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="log lines every trainer.log_interval updates instead of a progress bar (the default "
+                        "when the output is not a terminal)")
     parser.add_argument("overrides", nargs="*", help="trainer.<name>=value and env.<path>=value")
     return parser
 
@@ -110,9 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if summary.get("checkpoint") is None:  # a non-zero rank under torchrun
         return 0
-    table = Table(title=f"gridenv-train: {summary['run']}")
-    table.add_column("")
-    table.add_column("")
+    table = Table(title=f"gridenv-train: {summary['run']}", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
     table.add_row("environment", summary["env"])
     table.add_row("agent-steps", f"{summary['global_step']:,}" + (f" ({summary['world_size']} ranks)"
                                                                    if summary["world_size"] > 1 else ""))
@@ -120,15 +121,21 @@ def main(argv: list[str] | None = None) -> int:
     table.add_row("time share env / inference / learn",
                   " / ".join(f"{summary['time_share'][k]:.0%}" for k in ("env", "inference", "learn")))
     stats = summary["last_episode_stats"]
+    table.add_row("episodes finished (agent-episodes)", f"{summary.get('episodes', 0):,}")
     if stats:
         table.add_row("last episodes: return / hearts per agent",
                       f"{stats['reward']:.3f} / {stats.get('heart.gained', 0.0):.3f}")
     if "eval" in summary:
-        table.add_row(f"eval return ({summary['eval']['episodes']} episodes): trained vs random",
-                      f"{summary['eval']['mean_return']:.3f} vs {summary['eval_random']['mean_return']:.3f}")
+        trained, random = summary["eval"], summary["eval_random"]
+        table.add_row(f"eval ({trained['episodes']} episodes) return per agent: trained vs random",
+                      f"{trained['mean_return']:.3f} vs {random['mean_return']:.3f}")
+        table.add_row("eval hearts per agent per episode: trained vs random",
+                      f"{trained['stats'].get('heart.gained', 0.0):.3f} vs "
+                      f"{random['stats'].get('heart.gained', 0.0):.3f}")
         table.add_row("replay", f"{summary['replay']['steps']} steps, return per agent "
                                 f"{summary['replay']['return']:.3f}")
-    Console().print(table)
+    # Off a terminal rich would assume 80 columns and fold the rows; logs get the table whole.
+    Console(width=None if sys.stdout.isatty() else 140).print(table)
     print(f"checkpoint: {summary['checkpoint']}")
     print(f"tensorboard: tensorboard --logdir {summary['tensorboard']}")
     if "replay" in summary:

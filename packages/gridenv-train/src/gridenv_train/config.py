@@ -43,6 +43,8 @@ class TrainerConfig:
                "BF16 and on recent GPUs; weights, optimiser and losses stay float32)"})
     checkpoint_interval: int = field(default=50, metadata={"doc": "updates between checkpoints (a last one always)"})
     eval_episodes: int = field(default=4, metadata={"doc": "episodes of the final evaluation (0: none)"})
+    log_interval: int = field(default=10, metadata={
+        "doc": "updates between log lines when the output is not a terminal or with --no-progress"})
 
     def __post_init__(self) -> None:
         # Checked at construction (overrides, overlays, checkpoints), so a bad value fails before training starts.
@@ -50,7 +52,7 @@ class TrainerConfig:
             setattr(self, item.name, coerce_field(f"trainer.{item.name}", getattr(self, item.name),
                                                   type(item.default)))
         for name in ("total_timesteps", "num_envs", "num_threads", "rollout_steps", "bptt_horizon", "num_minibatches",
-                     "update_epochs", "hidden_size", "checkpoint_interval"):
+                     "update_epochs", "hidden_size", "checkpoint_interval", "log_interval"):
             if getattr(self, name) < 1:
                 raise ValueError(f"trainer.{name}: must be >= 1, got {getattr(self, name)}")
         for name in ("eval_episodes", "torch_threads", "seed"):
@@ -129,7 +131,8 @@ def derive_sizes(config: TrainerConfig, agents_per_env: int, world_size: int = 1
                          f"rollout_steps/bptt_horizon {config.rollout_steps // config.bptt_horizon}) do not split "
                          f"into trainer.num_minibatches ({config.num_minibatches})")
     batch_size = num_agents * config.rollout_steps
-    num_updates = max(1, config.total_timesteps // (batch_size * world_size))
+    # Rounded up: a run trains at least total_timesteps (the last update completes its rollout).
+    num_updates = max(1, -(-config.total_timesteps // (batch_size * world_size)))
     return Sizes(num_agents, batch_size, num_sequences, num_sequences // config.num_minibatches, num_updates)
 
 

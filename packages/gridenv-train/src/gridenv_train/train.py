@@ -1,5 +1,5 @@
-"""LSTM PPO on gridenv's batched C++ env — one loop that reads top to bottom:
-seed -> envs -> policy -> storage -> rollout -> advantages -> update -> log (-> checkpoint).
+"""LSTM PPO on gridenv's batched C++ env. ``_train`` reads top to bottom like CleanRL — set up, then per update:
+collect a rollout, compute advantages, update, log, checkpoint — and each step is a named function below it.
 
 Multi-GPU / multi-node: run under ``torchrun``; each rank steps its own worlds (seed + 1000 * rank) and
 ``torch.nn.parallel.DistributedDataParallel`` averages the gradients (NCCL on CUDA, gloo on CPU).
@@ -27,9 +27,9 @@ from torch.utils.tensorboard import SummaryWriter
 
 import gridenv
 import gridenv.vector
-from gridenv_train.checkpoint import (CheckpointError, checkpoint_configs, checkpoint_path, list_checkpoints, load_latest_intact,
-                                     save_checkpoint)
-from gridenv_train.config import TrainerConfig, derive_sizes
+from gridenv_train.checkpoint import (CheckpointError, checkpoint_configs, checkpoint_path, list_checkpoints,
+                                     load_latest_intact, save_checkpoint)
+from gridenv_train.config import Sizes, TrainerConfig, derive_sizes
 from gridenv_train.evaluate import evaluate, record_replay
 from gridenv_train.policy import make_policy
 from gridenv_train.policy_api import RandomPolicy, TrainedPolicy
@@ -141,273 +141,380 @@ def train(env_config: gridenv.EnvConfig, config: TrainerConfig, run: str, train_
 
 def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device: torch.device, resume: bool,
            progress: bool, ranks: Distributed) -> dict[str, Any]:
+    """The whole run, CleanRL's shape: set up, then per update collect a rollout, compute advantages, update, log
+    and checkpoint; then evaluate. Resume, the pipelined rollout and DDP each live in their own named piece."""
     run_dir = train_dir / run
-    checkpoint = None
-    if resume:
-        # The newest checkpoint that verifies; a damaged or truncated newer one is skipped, saying so (every rank
-        # skips the same ones: they read the same files).
-        path, checkpoint = load_latest_intact(run_dir, device, warn=_warn if ranks.is_main else lambda message: None)
-        saved_world_size = checkpoint["trainer_state"].get("world_size", 1)
-        if saved_world_size != ranks.world_size:
-            raise ValueError(f"--resume: {path.name} was trained on {saved_world_size} rank(s); resume it on "
-                             f"{saved_world_size}, not {ranks.world_size} (the number of updates and the learning-rate "
-                             f"schedule depend on it)")
-        env_config, config = checkpoint_configs(checkpoint, path)
+    resumed = _load_resume(run_dir, device, ranks) if resume else None
+    if resumed is not None:
+        env_config, config = resumed.env_config, resumed.config
 
-    # --- seed -----------------------------------------------------------------------------------------------------
+    # --- set up -----------------------------------------------------------------------------------------------------
     _keep_freed_memory()
     rank_seed = config.seed + 1000 * ranks.rank
     _seed_everything(rank_seed)
     if config.torch_threads:
         torch.set_num_threads(config.torch_threads)
-
-    # --- envs: one VecEnv, or two halves stepped alternately (async double-buffering) -------------------------------
-    shard_count = 2 if config.async_envs else 1
-    shard_envs = config.num_envs // shard_count
-    probe = gridenv.vector.make(env_config, num_envs=1)  # one world: spaces, sizes and stat names
-    obs_shape = probe.single_observation_space.shape
-    pin = device.type == "cuda"
-    # The engine writes observations straight into these host tensors (pinned on CUDA, so each step's copy to the
-    # device is one asynchronous transfer); `host_obs[i]` and `shards[i].observations` are the same memory.
-    host_obs = [torch.zeros((shard_envs * probe.agents_per_env, *obs_shape), dtype=torch.uint8)
-                for _ in range(shard_count)]
-    if pin:
-        host_obs = [h.pin_memory() for h in host_obs]
-    shards = [gridenv.vector.make(env_config, num_envs=shard_envs, num_threads=config.num_threads,
-                                  observations=h.numpy()) for h in host_obs]
-    sizes = derive_sizes(config, probe.agents_per_env, ranks.world_size)
-    n, steps = sizes.num_agents, config.rollout_steps
-    rows = [slice(i * n // shard_count, (i + 1) * n // shard_count) for i in range(shard_count)]
-
-    # --- policy and optimiser -------------------------------------------------------------------------------------
-    policy = make_policy(probe, config.hidden_size).to(device)
+    envs = Shards(env_config, config, device)
+    sizes = derive_sizes(config, envs.agents_per_env, ranks.world_size)
+    policy = make_policy(envs.probe, config.hidden_size).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate, eps=1e-5)
-    start_update, global_step = 0, 0
-    if checkpoint is not None:
-        try:
-            policy.load_state_dict(checkpoint["policy"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-            start_update = int(checkpoint["trainer_state"]["update"]) + 1
-            global_step = int(checkpoint["trainer_state"]["global_step"])
-            rng_state = checkpoint["trainer_state"]["torch_rng"][ranks.rank]  # each rank its own stream
-            torch.set_rng_state(rng_state["cpu"].cpu())
-            if rng_state.get("cuda") is not None and device.type == "cuda":
-                torch.cuda.set_rng_state(rng_state["cuda"].cpu(), device)
-        except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as error:
-            raise CheckpointError(f"--resume: {path}: does not fit this trainer ({type(error).__name__}: "
-                                  f"{error})") from None
+    storage = RolloutStorage(config.rollout_steps, sizes.num_agents, envs.obs_shape, config.bptt_horizon,
+                             config.hidden_size, device)
+    start = TrainingState(update=0, global_step=0, lstm=policy.initial_state(sizes.num_agents, device),
+                          next_done=torch.zeros(sizes.num_agents, device=device))
+    if resumed is not None:
+        start = _restore(resumed, policy, optimizer, envs, start, ranks, device)
+    else:
+        envs.reset(rank_seed)
     model = DistributedDataParallel(policy) if ranks.world_size > 1 else policy
     # bfloat16: forward passes (and so their backward) under autocast; parameters and optimiser stay float32.
     autocast = partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16")
+    log = TrainingLog(run_dir, run, env_config, config, ranks, progress, envs.probe.stat_names,
+                      sizes.num_updates - start.update, start.global_step)
+    state, next_done, global_step = start.lstm, start.next_done, start.global_step
 
-    # --- storage: (T, N, ...) on the device; observations arrive in one host->device copy per shard and step ------
-    storage_obs = torch.zeros((steps, n, *obs_shape), dtype=torch.uint8, device=device)
-    storage_actions = torch.zeros((steps, n), dtype=torch.long, device=device)
-    storage_logprobs = torch.zeros((steps, n), device=device)
-    storage_rewards = torch.zeros((steps, n), device=device)
-    storage_dones = torch.zeros((steps, n), device=device)
-    storage_values = torch.zeros((steps, n), device=device)
-    chunks = steps // config.bptt_horizon
-    storage_states = [torch.zeros((chunks, 1, n, config.hidden_size), device=device) for _ in range(2)]
-
-    state = policy.initial_state(n, device)
-    next_done = torch.zeros(n, device=device)
-    episode_log = EpisodeLog(probe.stat_names)
-    rollout_state = checkpoint and checkpoint.get("rollout_state")
-    if rollout_state is not None:
-        # Exact resume: every world mid-episode, the LSTM memories and episode starts as the checkpoint left them.
-        try:
-            mine = rollout_state[ranks.rank]
-            if len(mine["worlds"]) != len(shards):
-                raise ValueError(f"{len(mine['worlds'])} saved shards, this run has {len(shards)}")
-            for shard, world_states in zip(shards, mine["worlds"]):
-                shard.load_state(world_states)
-            loaded_state = (mine["lstm_h"].to(device), mine["lstm_c"].to(device))
-            loaded_done = mine["next_done"].to(device)
-            if loaded_state[0].shape != state[0].shape or loaded_state[1].shape != state[1].shape or \
-                    loaded_done.shape != next_done.shape:
-                raise ValueError(f"saved LSTM state {tuple(loaded_state[0].shape)} / dones "
-                                 f"{tuple(loaded_done.shape)}, expected {tuple(state[0].shape)} / "
-                                 f"{tuple(next_done.shape)}")
-            state, next_done = loaded_state, loaded_done.float()
-        except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as error:
-            raise CheckpointError(f"--resume: {path}: its rollout state does not fit this run ({error})") from None
-    else:
-        # Fresh worlds; an older checkpoint without rollout state starts from a seed that depends on where the run
-        # starts, so it does not replay the episodes the run began with.
-        for i, shard in enumerate(shards):
-            shard.reset(seed=rank_seed * 7919 + start_update * 104729 + i * 65537)
-
-    writer = SummaryWriter(str(run_dir / "tensorboard")) if ranks.is_main else None
-    if ranks.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(
-            {"env": env_config.to_dict(), "trainer": config.to_dict()}, indent=2))
-    bar = _progress(progress and ranks.is_main, sizes.num_updates - start_update, run)
-    timing = {"env": 0.0, "inference": 0.0, "learn": 0.0}
-    # The first minibatch of each update runs the rollout's own parameters on the rollout's own data, so its KL and
-    # its values' distance from the stored values must be ~0: more means that stored states, dones, log-probs or
-    # values do not line up with what acted. (The values are the sharper test: the actor starts near uniform.)
-    replay_error = {"approx_kl": 0.0, "value": 0.0}
-    last_stats: dict[str, float] = {}
-    losses: dict[str, float] = {}
-    start_time = time.perf_counter()
-    start_step = global_step
-
-    for update in range(start_update, sizes.num_updates):
+    for update in range(start.update, sizes.num_updates):
         lr = linear_lr(update, sizes.num_updates, config.learning_rate, config.anneal_lr)
         for group in optimizer.param_groups:
             group["lr"] = lr
-
-        # --- rollout --------------------------------------------------------------------------------------------
-        # Pipelined over the shards: in iteration t each shard first collects its step t - 1 (sent in the previous
-        # iteration), then acts for step t and sends it, so with two shards each one's C++ step runs while the other
-        # shard's results are collected and its actions computed. Iteration `steps` only collects.
-        policy.eval()
-        for t in range(steps + 1):
-            if t < steps and t % config.bptt_horizon == 0:
-                storage_states[0][t // config.bptt_horizon] = state[0]
-                storage_states[1][t // config.bptt_horizon] = state[1]
-            for i, shard in enumerate(shards):
-                r = rows[i]
-                if t > 0:
-                    tick = time.perf_counter()
-                    _, rewards, terminals, truncations, _ = shard.recv()
-                    timing["env"] += time.perf_counter() - tick
-                    reward = torch.from_numpy(rewards).to(device)
-                    bootstrap = truncations & ~terminals
-                    if bootstrap.any():  # a time limit is not death: add the discounted value of the final obs
-                        # (deterministic: only the value is needed, so no draw from the RNG the actions use)
-                        index = torch.from_numpy(np.flatnonzero(bootstrap)).to(device)
-                        final = torch.from_numpy(shard.final_observations[bootstrap]).to(device)
-                        with torch.no_grad(), autocast():
-                            global_rows = index + r.start
-                            _, _, _, final_value, _ = policy.step(
-                                final, (state[0][:, global_rows], state[1][:, global_rows]),
-                                torch.zeros(len(index), device=device), deterministic=True)
-                        reward[index] += config.gamma * final_value
-                    storage_rewards[t - 1, r] = reward
-                    next_done[r] = torch.from_numpy(terminals | truncations).to(device, torch.float32)
-                    episode_log.add(shard)
-                if t == steps:
-                    continue
-                tick = time.perf_counter()
-                obs = host_obs[i].to(device, non_blocking=True)
-                storage_obs[t, r] = obs
-                storage_dones[t, r] = next_done[r]
-                with torch.no_grad(), autocast():
-                    shard_state = (state[0][:, r], state[1][:, r])
-                    action, logprob, _, value, shard_state = policy.step(obs, shard_state, next_done[r])
-                state[0][:, r], state[1][:, r] = shard_state
-                storage_actions[t, r], storage_logprobs[t, r], storage_values[t, r] = action, logprob, value
-                actions_host = action.to(torch.int32).cpu().numpy()
-                timing["inference"] += time.perf_counter() - tick
-                tick = time.perf_counter()
-                shard.send(actions_host)  # the C++ threads step this shard while the loop goes on
-                timing["env"] += time.perf_counter() - tick
+        state, next_done = collect_rollout(policy, envs, storage, state, next_done, config, device, autocast, log)
         global_step += sizes.batch_size * ranks.world_size
-
-        # --- advantages -----------------------------------------------------------------------------------------
         tick = time.perf_counter()
-        with torch.no_grad(), autocast():
-            next_obs = torch.cat([h.to(device) for h in host_obs])
-            _, _, _, next_value, _ = policy.step(next_obs, state, next_done)
-        advantages, returns = compute_gae(storage_rewards, storage_values, storage_dones, next_value, next_done,
-                                          config.gamma, config.gae_lambda)
+        advantages, returns = compute_advantages(policy, envs, storage, state, next_done, config, device, autocast)
+        losses = update_policy(model, policy, optimizer, storage, advantages, returns, sizes, config, autocast, log)
+        log.timing["learn"] += time.perf_counter() - tick
+        log.update(update, global_step, lr, losses)
+        if update == sizes.num_updates - 1 or (update + 1) % config.checkpoint_interval == 0:
+            _checkpoint(run_dir, run, update, global_step, policy, optimizer, env_config, config, envs, state,
+                        next_done, ranks, device)
 
-        # --- update: minibatches of whole sequences, so BPTT sees intact sequences --------------------------------
-        policy.train()
-        L = config.bptt_horizon
-        for epoch in range(config.update_epochs):
-            order = torch.randperm(sizes.num_sequences, device=device)
-            for minibatch, batch in enumerate(order.split(sizes.sequences_per_minibatch)):
-                chunk, agent = batch // n, batch % n
-                time_index = (chunk[None, :] * L + torch.arange(L, device=device)[:, None])  # (L, B)
-                agent_index = agent[None, :].expand(L, -1)
-                initial = (storage_states[0][chunk, 0, agent][None], storage_states[1][chunk, 0, agent][None])
-                with autocast():
-                    logits, values, _ = model(storage_obs[time_index, agent_index], initial,
-                                              storage_dones[time_index, agent_index])
-                distribution = Categorical(logits=logits)
-                actions = storage_actions[time_index, agent_index]
-                loss, losses = ppo_loss(
-                    distribution.log_prob(actions).flatten(), storage_logprobs[time_index, agent_index].flatten(),
-                    advantages[time_index, agent_index].flatten(), values.flatten(),
-                    storage_values[time_index, agent_index].flatten(), returns[time_index, agent_index].flatten(),
-                    distribution.entropy().flatten(), config.clip_coef, config.clip_vloss, config.vf_coef,
-                    config.ent_coef, config.norm_adv)
-                if epoch == 0 and minibatch == 0:
-                    first_minibatch_kl = losses["approx_kl"]
-                    value_error = (values.detach() - storage_values[time_index, agent_index]).abs().max().item()
-                    replay_error = {"approx_kl": max(replay_error["approx_kl"], abs(first_minibatch_kl)),
-                                    "value": max(replay_error["value"], value_error)}
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)
-                optimizer.step()
-        timing["learn"] += time.perf_counter() - tick
+    # --- finish: summary, and on rank 0 the evaluation and replay -------------------------------------------------
+    log.close()
+    summary = log.summary(global_step, sizes.num_updates, _parameters_in_sync(policy, ranks))
+    summary["checkpoint"] = str(list_checkpoints(run_dir)[-1]) if ranks.is_main else None
+    if ranks.is_main:
+        if config.eval_episodes:
+            summary.update(_evaluate(policy, env_config, config, envs.probe, run_dir))
+        _write_json(run_dir / "summary.json", summary)
+    return summary
 
-        # --- log --------------------------------------------------------------------------------------------------
-        elapsed = time.perf_counter() - start_time
-        sps = (global_step - start_step) / max(elapsed, 1e-9)
-        stats = episode_log.pop()
+
+# --- the pieces of the run, in the order the loop uses them ---------------------------------------------------------
+
+@dataclass
+class ResumePoint:
+    """What --resume continues from: the newest intact checkpoint and the configs it holds."""
+
+    path: Path
+    checkpoint: dict[str, Any]
+    env_config: gridenv.EnvConfig
+    config: TrainerConfig
+
+
+def _load_resume(run_dir: Path, device: torch.device, ranks: Distributed) -> ResumePoint:
+    """The newest checkpoint that verifies; a damaged or truncated newer one is skipped, saying so (every rank skips
+    the same ones: they read the same files)."""
+    path, checkpoint = load_latest_intact(run_dir, device, warn=_warn if ranks.is_main else lambda message: None)
+    saved_world_size = checkpoint.get("trainer_state", {}).get("world_size", 1)
+    if saved_world_size != ranks.world_size:
+        raise ValueError(f"--resume: {path.name} was trained on {saved_world_size} rank(s); resume it on "
+                         f"{saved_world_size}, not {ranks.world_size} (the number of updates and the learning-rate "
+                         f"schedule depend on it)")
+    env_config, config = checkpoint_configs(checkpoint, path)
+    return ResumePoint(path, checkpoint, env_config, config)
+
+
+class Shards:
+    """This rank's worlds: one VecEnv, or two halves stepped alternately (``async_envs``: while the C++ threads step
+    one half, the policy acts for the other). The engine writes observations straight into ``host_obs[i]`` (pinned
+    on CUDA, so each step's copy to the device is one asynchronous transfer)."""
+
+    def __init__(self, env_config: gridenv.EnvConfig, config: TrainerConfig, device: torch.device):
+        count = 2 if config.async_envs else 1
+        per_shard = config.num_envs // count
+        self.probe = gridenv.vector.make(env_config, num_envs=1)  # one world: spaces, sizes and stat names
+        self.agents_per_env = self.probe.agents_per_env
+        self.obs_shape = self.probe.single_observation_space.shape
+        self.host_obs = [torch.zeros((per_shard * self.agents_per_env, *self.obs_shape), dtype=torch.uint8)
+                         for _ in range(count)]
+        if device.type == "cuda":
+            self.host_obs = [h.pin_memory() for h in self.host_obs]
+        self.vecs = [gridenv.vector.make(env_config, num_envs=per_shard, num_threads=config.num_threads,
+                                         observations=h.numpy()) for h in self.host_obs]
+        agents = config.num_envs * self.agents_per_env
+        self.rows = [slice(i * agents // count, (i + 1) * agents // count) for i in range(count)]
+
+    def reset(self, rank_seed: int, start_update: int = 0) -> None:
+        for i, vec in enumerate(self.vecs):
+            vec.reset(seed=rank_seed * 7919 + start_update * 104729 + i * 65537)
+
+    def save_state(self) -> list[bytes]:
+        return [vec.save_state() for vec in self.vecs]
+
+    def load_state(self, states: list[bytes]) -> None:
+        if len(states) != len(self.vecs):
+            raise ValueError(f"{len(states)} saved shards, this run has {len(self.vecs)}")
+        for vec, world_states in zip(self.vecs, states):
+            vec.load_state(world_states)
+
+
+class RolloutStorage:
+    """One rollout on the device, (T, N, ...): observations, actions, log-probs, rewards, episode starts, values, and
+    the LSTM state at the start of each BPTT chunk (chunks, 1, N, hidden) for the update's sequences."""
+
+    def __init__(self, steps: int, agents: int, obs_shape: tuple[int, ...], bptt_horizon: int, hidden_size: int,
+                 device: torch.device):
+        self.obs = torch.zeros((steps, agents, *obs_shape), dtype=torch.uint8, device=device)
+        self.actions = torch.zeros((steps, agents), dtype=torch.long, device=device)
+        self.logprobs = torch.zeros((steps, agents), device=device)
+        self.rewards = torch.zeros((steps, agents), device=device)
+        self.dones = torch.zeros((steps, agents), device=device)
+        self.values = torch.zeros((steps, agents), device=device)
+        chunks = steps // bptt_horizon
+        self.states = [torch.zeros((chunks, 1, agents, hidden_size), device=device) for _ in range(2)]
+
+
+@dataclass
+class TrainingState:
+    """Where the loop starts: the update and step counters, the LSTM memories and the episode starts."""
+
+    update: int
+    global_step: int
+    lstm: tuple[torch.Tensor, torch.Tensor]
+    next_done: torch.Tensor
+
+
+def _restore(resumed: ResumePoint, policy, optimizer, envs: Shards, fresh: TrainingState, ranks: Distributed,
+             device: torch.device) -> TrainingState:
+    """Exact resume: weights, optimiser, counters, this rank's RNG stream, and its rollout state — every world
+    mid-episode, the LSTM memories and the episode starts as the checkpoint left them. Anything in the checkpoint
+    that does not fit this run is refused naming the file."""
+    checkpoint, path = resumed.checkpoint, resumed.path
+    try:
+        policy.load_state_dict(checkpoint["policy"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        trainer_state = checkpoint["trainer_state"]
+        update, global_step = int(trainer_state["update"]) + 1, int(trainer_state["global_step"])
+        rng_state = trainer_state["torch_rng"][ranks.rank]  # each rank its own stream
+        torch.set_rng_state(rng_state["cpu"].cpu())
+        if rng_state.get("cuda") is not None and device.type == "cuda":
+            torch.cuda.set_rng_state(rng_state["cuda"].cpu(), device)
+        mine = checkpoint["rollout_state"][ranks.rank]
+        envs.load_state(mine["worlds"])
+        lstm = (mine["lstm_h"].to(device), mine["lstm_c"].to(device))
+        next_done = mine["next_done"].to(device).float()
+        if any(a.shape != b.shape for a, b in zip((*lstm, next_done), (*fresh.lstm, fresh.next_done))):
+            raise ValueError(f"saved LSTM state {tuple(lstm[0].shape)} and episode starts {tuple(next_done.shape)}, "
+                             f"this run has {tuple(fresh.lstm[0].shape)} and {tuple(fresh.next_done.shape)}")
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+        raise CheckpointError(f"--resume: {path}: does not fit this run ({type(error).__name__}: {error})") from None
+    return TrainingState(update, global_step, lstm, next_done)
+
+
+def collect_rollout(policy, envs: Shards, storage: RolloutStorage, state, next_done: torch.Tensor,
+                    config: TrainerConfig, device: torch.device, autocast, log: TrainingLog):
+    """Fill ``storage`` with ``rollout_steps`` steps of every agent; returns the LSTM state and episode starts after.
+
+    Pipelined over the shards: in iteration t each shard first collects its step t - 1 (sent in the previous
+    iteration), then acts for step t and sends it, so with two shards each one's C++ step runs while the other
+    shard's results are collected and its actions computed. Iteration ``rollout_steps`` only collects."""
+    policy.eval()
+    steps = config.rollout_steps
+    for t in range(steps + 1):
+        if t < steps and t % config.bptt_horizon == 0:
+            storage.states[0][t // config.bptt_horizon] = state[0]
+            storage.states[1][t // config.bptt_horizon] = state[1]
+        for i, vec in enumerate(envs.vecs):
+            r = envs.rows[i]
+            if t > 0:
+                tick = time.perf_counter()
+                _, rewards, terminals, truncations, _ = vec.recv()
+                log.timing["env"] += time.perf_counter() - tick
+                reward = torch.from_numpy(rewards).to(device)
+                bootstrap = truncations & ~terminals
+                if bootstrap.any():  # a time limit is not death: add the discounted value of the final obs
+                    # (deterministic: only the value is needed, so no draw from the RNG the actions use)
+                    index = torch.from_numpy(np.flatnonzero(bootstrap)).to(device)
+                    final = torch.from_numpy(vec.final_observations[bootstrap]).to(device)
+                    with torch.no_grad(), autocast():
+                        global_rows = index + r.start
+                        _, _, _, final_value, _ = policy.step(
+                            final, (state[0][:, global_rows], state[1][:, global_rows]),
+                            torch.zeros(len(index), device=device), deterministic=True)
+                    reward[index] += config.gamma * final_value
+                storage.rewards[t - 1, r] = reward
+                next_done[r] = torch.from_numpy(terminals | truncations).to(device, torch.float32)
+                log.episodes.add(vec)
+            if t == steps:
+                continue
+            tick = time.perf_counter()
+            obs = envs.host_obs[i].to(device, non_blocking=True)
+            storage.obs[t, r] = obs
+            storage.dones[t, r] = next_done[r]
+            with torch.no_grad(), autocast():
+                shard_state = (state[0][:, r], state[1][:, r])
+                action, logprob, _, value, shard_state = policy.step(obs, shard_state, next_done[r])
+            state[0][:, r], state[1][:, r] = shard_state
+            storage.actions[t, r], storage.logprobs[t, r], storage.values[t, r] = action, logprob, value
+            actions_host = action.to(torch.int32).cpu().numpy()
+            log.timing["inference"] += time.perf_counter() - tick
+            tick = time.perf_counter()
+            vec.send(actions_host)  # the C++ threads step this shard while the loop goes on
+            log.timing["env"] += time.perf_counter() - tick
+    return state, next_done
+
+
+def compute_advantages(policy, envs: Shards, storage: RolloutStorage, state, next_done: torch.Tensor,
+                       config: TrainerConfig, device: torch.device, autocast) -> tuple[torch.Tensor, torch.Tensor]:
+    """GAE over the rollout, bootstrapped from the value of the observation after it."""
+    with torch.no_grad(), autocast():
+        next_obs = torch.cat([h.to(device) for h in envs.host_obs])
+        _, _, _, next_value, _ = policy.step(next_obs, state, next_done)
+    return compute_gae(storage.rewards, storage.values, storage.dones, next_value, next_done, config.gamma,
+                       config.gae_lambda)
+
+
+def update_policy(model, policy, optimizer, storage: RolloutStorage, advantages: torch.Tensor, returns: torch.Tensor,
+                  sizes: Sizes, config: TrainerConfig, autocast, log: TrainingLog) -> dict[str, float]:
+    """PPO epochs over minibatches of whole BPTT sequences (so the LSTM sees intact sequences); returns the last
+    minibatch's losses. The first minibatch replays the rollout with the rollout's own parameters, so its KL and the
+    distance of its values from the stored ones must be ~0: more means stored states, dones, log-probs or values do
+    not line up with what acted (recorded in ``log.replay_error``)."""
+    policy.train()
+    n, horizon = sizes.num_agents, config.bptt_horizon
+    losses: dict[str, float] = {}
+    for epoch in range(config.update_epochs):
+        order = torch.randperm(sizes.num_sequences, device=storage.obs.device)
+        for minibatch, batch in enumerate(order.split(sizes.sequences_per_minibatch)):
+            chunk, agent = batch // n, batch % n
+            time_index = chunk[None, :] * horizon + torch.arange(horizon, device=batch.device)[:, None]  # (L, B)
+            agent_index = agent[None, :].expand(horizon, -1)
+            initial = (storage.states[0][chunk, 0, agent][None], storage.states[1][chunk, 0, agent][None])
+            with autocast():
+                logits, values, _ = model(storage.obs[time_index, agent_index], initial,
+                                          storage.dones[time_index, agent_index])
+            distribution = Categorical(logits=logits)
+            actions = storage.actions[time_index, agent_index]
+            loss, losses = ppo_loss(
+                distribution.log_prob(actions).flatten(), storage.logprobs[time_index, agent_index].flatten(),
+                advantages[time_index, agent_index].flatten(), values.flatten(),
+                storage.values[time_index, agent_index].flatten(), returns[time_index, agent_index].flatten(),
+                distribution.entropy().flatten(), config.clip_coef, config.clip_vloss, config.vf_coef,
+                config.ent_coef, config.norm_adv)
+            if epoch == 0 and minibatch == 0:
+                value_error = (values.detach() - storage.values[time_index, agent_index]).abs().max().item()
+                log.record_replay_error(losses["approx_kl"], value_error)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), config.max_grad_norm)
+            optimizer.step()
+    return losses
+
+
+def _checkpoint(run_dir: Path, run: str, update: int, global_step: int, policy, optimizer, env_config,
+                config: TrainerConfig, envs: Shards, state, next_done: torch.Tensor, ranks: Distributed,
+                device: torch.device) -> None:
+    """Collectives: every rank takes part. Each rank's RNG stream and rollout state go in, so --resume goes on
+    exactly as if the run had never stopped; rank 0 writes the file."""
+    rng_states = _gather(ranks, {"cpu": torch.get_rng_state(),
+                                 "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None})
+    rollout_states = _gather(ranks, {"worlds": envs.save_state(), "lstm_h": state[0].cpu(), "lstm_c": state[1].cpu(),
+                                     "next_done": next_done.cpu()})
+    if ranks.is_main:
+        _save(run_dir, run, update, global_step, policy, optimizer, env_config, config, rng_states, rollout_states,
+              ranks.world_size)
+
+
+def _evaluate(policy, env_config, config: TrainerConfig, probe, run_dir: Path) -> dict[str, Any]:
+    """The trained policy against random play on fresh episodes, and one recorded episode."""
+    trained = TrainedPolicy(policy.cpu(), env_config, "cpu", seed=config.seed)
+    random_policy = RandomPolicy(probe.single_action_space.n, config.seed)
+    return {
+        "eval": evaluate(trained, env_config, config.eval_episodes, seed=10_000 + config.seed,
+                         num_threads=config.num_threads),
+        "eval_random": evaluate(random_policy, env_config, config.eval_episodes, seed=10_000 + config.seed,
+                                num_threads=config.num_threads),
+        "replay": record_replay(trained, env_config, run_dir / "replay.npz", seed=config.seed),
+    }
+
+
+class TrainingLog:
+    """Everything the run reports: TensorBoard scalars, the progress bar or log lines, the episode stats, the time
+    shares and the replay check, and the summary at the end."""
+
+    def __init__(self, run_dir: Path, run: str, env_config, config: TrainerConfig, ranks: Distributed,
+                 progress: bool, stat_names: list[str], updates_to_run: int, start_step: int):
+        self.run, self.env_name, self.config, self.ranks = run, env_config.full_name, config, ranks
+        self.run_dir = run_dir
+        self.episodes = EpisodeLog(stat_names)
+        self.timing = {"env": 0.0, "inference": 0.0, "learn": 0.0}
+        self.replay_error = {"approx_kl": 0.0, "value": 0.0}
+        self.first_minibatch_kl = 0.0
+        self.last_stats: dict[str, float] = {}
+        self.losses: dict[str, float] = {}
+        self.episodes_finished = 0
+        self.writer = None
+        self.display = None
+        if ranks.is_main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            self.writer = SummaryWriter(str(run_dir / "tensorboard"))
+            _write_json(run_dir / "config.json", {"env": env_config.to_dict(), "trainer": config.to_dict()})
+            use_bar = progress and sys.stderr.isatty()
+            self.display = (ProgressBar if use_bar else ProgressLines)(updates_to_run, run, config.log_interval)
+        self.start_time = time.perf_counter()
+        self.start_step = start_step  # SPS counts what this process trained (a resumed run from where it resumed)
+
+    def record_replay_error(self, approx_kl: float, value_error: float) -> None:
+        self.first_minibatch_kl = approx_kl
+        self.replay_error = {"approx_kl": max(self.replay_error["approx_kl"], abs(approx_kl)),
+                             "value": max(self.replay_error["value"], value_error)}
+
+    def update(self, update: int, global_step: int, lr: float, losses: dict[str, float]) -> None:
+        self.losses = losses
+        elapsed = time.perf_counter() - self.start_time
+        sps = (global_step - self.start_step) / max(elapsed, 1e-9)
+        count = self.episodes.count
+        stats = self.episodes.pop()
         if stats:
-            last_stats = stats
-        if writer is not None:
+            self.last_stats = stats
+            self.episodes_finished += count
+        if self.writer is not None:
+            writer = self.writer
             writer.add_scalar("charts/learning_rate", lr, global_step)
             writer.add_scalar("charts/SPS", sps, global_step)
             for name, value in losses.items():
                 writer.add_scalar(f"losses/{name}", value, global_step)
-            writer.add_scalar("losses/first_minibatch_approx_kl", first_minibatch_kl, global_step)
-            total_time = sum(timing.values()) or 1.0
-            for name, value in timing.items():
+            writer.add_scalar("losses/first_minibatch_approx_kl", self.first_minibatch_kl, global_step)
+            total_time = sum(self.timing.values()) or 1.0
+            for name, value in self.timing.items():
                 writer.add_scalar(f"time/{name}_share", value / total_time, global_step)
             if stats:
                 writer.add_scalar("charts/episode_return", stats["reward"], global_step)
                 writer.add_scalar("charts/hearts_per_agent", stats.get("heart.gained", 0.0), global_step)
+                writer.add_scalar("charts/episodes", self.episodes_finished, global_step)
                 for name, value in stats.items():
                     writer.add_scalar(f"env/{name}", value, global_step)
-        if bar is not None:
-            bar.update(update, sps, last_stats.get("reward", float("nan")))
-        last = update == sizes.num_updates - 1
-        if last or (update + 1) % config.checkpoint_interval == 0:
-            # Collectives: every rank takes part. Each rank's RNG stream and rollout state, so --resume goes on
-            # exactly as if the run had never stopped.
-            rng_states = _gather(ranks, {"cpu": torch.get_rng_state(),
-                                         "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None})
-            rollout_states = _gather(ranks, {
-                "worlds": [shard.save_state() for shard in shards],
-                "lstm_h": state[0].cpu(), "lstm_c": state[1].cpu(), "next_done": next_done.cpu()})
-            if ranks.is_main:
-                _save(run_dir, run, update, global_step, policy, optimizer, env_config, config, rng_states,
-                      rollout_states, ranks.world_size)
+        if self.display is not None:
+            self.display.update(update, global_step, sps, self.last_stats)
 
-    if bar is not None:
-        bar.close()
-    in_sync = _parameters_in_sync(policy, ranks)
-    elapsed = time.perf_counter() - start_time
-    summary: dict[str, Any] = {
-        "run": run, "env": env_config.full_name, "global_step": global_step, "world_size": ranks.world_size,
-        "updates": sizes.num_updates, "sps": (global_step - start_step) / max(elapsed, 1e-9),
-        "seconds": elapsed, "params_in_sync": in_sync, "last_episode_stats": last_stats, "losses": losses,
-        "first_minibatch_replay_error": replay_error,  # worst over updates; ~0 unless rollout and update disagree
-        "time_share": {k: v / (sum(timing.values()) or 1.0) for k, v in timing.items()},
-        "checkpoint": str(list_checkpoints(run_dir)[-1]) if ranks.is_main else None,
-        "tensorboard": str(run_dir / "tensorboard"),
-    }
-    if ranks.is_main:
-        if writer is not None:
-            writer.close()
-        if config.eval_episodes:
-            trained = TrainedPolicy(policy.cpu(), env_config, "cpu", seed=config.seed)
-            summary["eval"] = evaluate(trained, env_config, config.eval_episodes, seed=10_000 + config.seed,
-                                       num_threads=config.num_threads)
-            summary["eval_random"] = evaluate(RandomPolicy(probe.single_action_space.n, config.seed), env_config,
-                                              config.eval_episodes, seed=10_000 + config.seed,
-                                              num_threads=config.num_threads)
-            summary["replay"] = record_replay(trained, env_config, run_dir / "replay.npz", seed=config.seed)
-        _write_json(run_dir / "summary.json", summary)
-    return summary
+    def close(self) -> None:
+        if self.display is not None:
+            self.display.close()
+        if self.writer is not None:
+            self.writer.close()
+
+    def summary(self, global_step: int, updates: int, params_in_sync: bool) -> dict[str, Any]:
+        elapsed = time.perf_counter() - self.start_time
+        total_time = sum(self.timing.values()) or 1.0
+        return {
+            "run": self.run, "env": self.env_name, "global_step": global_step, "world_size": self.ranks.world_size,
+            "updates": updates, "sps": (global_step - self.start_step) / max(elapsed, 1e-9),
+            "seconds": elapsed, "params_in_sync": params_in_sync, "episodes": self.episodes_finished,
+            "last_episode_stats": self.last_stats, "losses": self.losses,
+            "first_minibatch_replay_error": self.replay_error,  # worst over updates; ~0 unless rollout and update differ
+            "time_share": {k: v / total_time for k, v in self.timing.items()},
+            "tensorboard": str(self.run_dir / "tensorboard"),
+        }
 
 
 def _gather(ranks: Distributed, value: Any) -> list[Any] | None:
@@ -457,28 +564,47 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-class _progress:
-    """A rich progress bar with SPS and ETA (None-safe wrapper: disabled off the main rank or when asked)."""
+class ProgressBar:
+    """A rich progress bar for a terminal: updates, SPS, episode return and hearts per agent, elapsed and ETA."""
 
-    def __new__(cls, enabled: bool, total: int, run: str):
-        if not enabled:
-            return None
-        return super().__new__(cls)
-
-    def __init__(self, enabled: bool, total: int, run: str):
+    def __init__(self, total: int, run: str, log_interval: int):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                                   TextColumn("{task.completed}/{task.total} updates"),
                                   TextColumn("{task.fields[sps]:>9,.0f} SPS"),
-                                  TextColumn("return {task.fields[ret]}"), TimeElapsedColumn(),
-                                  TimeRemainingColumn())
+                                  TextColumn("return {task.fields[ret]}"), TextColumn("hearts {task.fields[hearts]}"),
+                                  TimeElapsedColumn(), TimeRemainingColumn())
         self._progress.start()
-        self._task = self._progress.add_task(run, total=total, sps=0.0, ret="-")
+        self._task = self._progress.add_task(run, total=total, sps=0.0, ret="-", hearts="-")
 
-    def update(self, update: int, sps: float, episode_return: float) -> None:
-        shown = "-" if episode_return != episode_return else f"{episode_return:.3f}"  # "-" until an episode ends
-        self._progress.update(self._task, advance=1, sps=sps, ret=shown)
+    def update(self, update: int, global_step: int, sps: float, stats: dict[str, float]) -> None:
+        # "-" until the first episode ends
+        self._progress.update(self._task, advance=1, sps=sps, ret=_shown(stats, "reward"),
+                              hearts=_shown(stats, "heart.gained"))
 
     def close(self) -> None:
         self._progress.stop()
+
+
+class ProgressLines:
+    """Log lines instead of a bar (output piped to a file, or --no-progress): one every ``log_interval`` updates
+    and one for the last, flushed at once so `tail -f` and CI logs show the run as it goes."""
+
+    def __init__(self, total: int, run: str, log_interval: int):
+        self.total, self.run, self.log_interval, self.done = total, run, log_interval, 0
+
+    def update(self, update: int, global_step: int, sps: float, stats: dict[str, float]) -> None:
+        self.done += 1
+        if self.done % self.log_interval and self.done != self.total:
+            return
+        print(f"{self.run}: update {update + 1} ({self.done}/{self.total} this run) | {global_step:,} agent-steps | "
+              f"{sps:,.0f} SPS | return {_shown(stats, 'reward')} | hearts/agent {_shown(stats, 'heart.gained')}",
+              flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+def _shown(stats: dict[str, float], name: str) -> str:
+    return f"{stats[name]:.3f}" if name in stats else "-"
