@@ -87,6 +87,35 @@ void Kinship::reset(const std::vector<uint8_t>& groups, Rng& rng) {
     }
   }
   for (int32_t a = 0; a < n; ++a) update_row_sum(a);
+  update_diagonal();
+}
+
+void Kinship::check_loaded(const StateReader& in) {
+  const int32_t n = num_agents_;
+  for (int32_t a = 0; a < n; ++a)
+    for (int32_t b = 0; b < n; ++b) {
+      const float w = weight(a, b);
+      if (!(w >= 0.0f && w <= 1.0f)) in.fail("kinship.weights: a weight outside [0, 1]");
+      if (w != weight(b, a)) in.fail("kinship.weights: not symmetric");
+      if (a == b && w != rules_.self_weight) in.fail("kinship.weights: the diagonal is not kinship.self_weight");
+      if (bonded_[static_cast<size_t>(a) * n + b] > 1) in.fail("kinship.bonded: not 0 or 1");
+    }
+  // What agents observe and what rewards are divided by follow from the weights: rebuilt, never trusted.
+  for (int32_t a = 0; a < n; ++a)
+    for (int32_t b = 0; b < n; ++b)
+      quantized_[static_cast<size_t>(a) * n + b] = static_cast<uint8_t>(std::lround(255.0f * weight(a, b)));
+  for (int32_t a = 0; a < n; ++a) update_row_sum(a);
+  update_diagonal();
+}
+
+void Kinship::update_diagonal() {
+  diagonal_ = true;
+  for (int32_t a = 0; a < num_agents_ && diagonal_; ++a)
+    for (int32_t b = 0; b < num_agents_; ++b)
+      if (a != b && weights_[static_cast<size_t>(a) * num_agents_ + b] != 0.0f) {
+        diagonal_ = false;
+        break;
+      }
 }
 
 void Kinship::update_row_sum(int32_t a) {
@@ -101,6 +130,7 @@ void Kinship::bond(int32_t a, int32_t b) {
   if (weight(a, b) < rules_.bond_weight) set(a, b, rules_.bond_weight);
   update_row_sum(a);
   update_row_sum(b);
+  if (a != b && rules_.bond_weight > 0.0f) diagonal_ = false;
 }
 
 void Kinship::share(const float* raw, float* shared) const {

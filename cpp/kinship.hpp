@@ -35,6 +35,9 @@ class Kinship {
   float weight(int32_t a, int32_t b) const { return weights_[static_cast<size_t>(a) * num_agents_ + b]; }
   uint8_t quantized(int32_t a, int32_t b) const { return quantized_[static_cast<size_t>(a) * num_agents_ + b]; }
   const std::vector<float>& matrix() const { return weights_; }  // [agents * agents], before normalisation
+  // True while K has no weight between two different agents (selfish, bonds before the first bond, teams of one):
+  // then normalised sharing is the identity, r' = r, and World skips the O(agents^2) product.
+  bool diagonal() const { return diagonal_; }
   void save(StateWriter& out) const {
     out.array(weights_);
     out.array(quantized_);
@@ -47,17 +50,21 @@ class Kinship {
     in.array(quantized_, pairs, true, "kinship.quantized");
     in.array(row_sums_, static_cast<size_t>(num_agents_), true, "kinship.row_sums");
     in.array(bonded_, pairs, true, "kinship.bonded");
+    check_loaded(in);
   }
 
  private:
   void set(int32_t a, int32_t b, float w);  // both (a, b) and (b, a)
   void update_row_sum(int32_t a);
+  void update_diagonal();
+  void check_loaded(const StateReader& in);  // weights in [0, 1], symmetric, the rules' diagonal; derived parts rebuilt
   KinshipRules rules_;
   int32_t num_agents_ = 0;
   std::vector<float> weights_;
   std::vector<uint8_t> quantized_;  // round(255 * weight), what agents observe
   std::vector<float> row_sums_;
   std::vector<uint8_t> bonded_;  // 1 for pairs that bonded this episode (symmetric)
+  bool diagonal_ = true;
 };
 
 }  // namespace gridenv

@@ -7,7 +7,7 @@
 namespace gridenv {
 namespace {
 
-constexpr int32_t kCaveAttempts = 20;
+constexpr int32_t kDrawAttempts = 20;  // random and cave maps: draws before the open last resort
 constexpr int32_t kUniformTries = 32;
 
 [[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
@@ -402,6 +402,49 @@ void scatter(const MapRules& map, Rng& rng, Layout& layout, const Region& region
   }
 }
 
+// Walls on the border only: the last resort of random and cave maps.
+void draw_open(Layout& layout, const Region& region) {
+  fill(layout, region, kTileEmpty);
+  for (int32_t r = 0; r < region.height; ++r)
+    for (int32_t c = 0; c < region.width; ++c)
+      if (r == 0 || c == 0 || r == region.height - 1 || c == region.width - 1) tile_at(layout, region, r, c) = kTileWall;
+  largest_open_area(layout, region);
+}
+
+void draw_random(const MapRules& map, Rng& rng, Layout& layout, const Region& region) {
+  fill(layout, region, kTileEmpty);
+  for (int32_t r = 0; r < region.height; ++r)
+    for (int32_t c = 0; c < region.width; ++c) {
+      const bool border = r == 0 || c == 0 || r == region.height - 1 || c == region.width - 1;
+      if (border || (map.wall_density > 0.0 && rng.uniform() < map.wall_density))
+        tile_at(layout, region, r, c) = kTileWall;
+    }
+  largest_open_area(layout, region);
+}
+
+// Random and cave maps: draw (from the same RNG, so the map stays a function of the seed) until the objects fit and
+// can be placed; after kDrawAttempts draws, an open interior, where they always fit (validate_map checks that they
+// fit inside the border). So a config that resets once resets always: a vector env's auto-reset never fails.
+void draw_until_objects_fit(const MapRules& map, Rng& rng, Layout& layout, const Region& region,
+                            const std::string& field) {
+  const size_t first_agent = layout.agent_rows.size();
+  for (int32_t attempt = 0; attempt < kDrawAttempts; ++attempt) {
+    if (map.generator == MapGenerator::kRandom) draw_random(map, rng, layout, region);
+    else carve_cave(map, rng, layout, region);  // leaves its open area in layout.cells
+    if (static_cast<int32_t>(layout.cells.size()) < objects_to_place(map)) continue;
+    try {
+      scatter(map, rng, layout, region, field);
+      return;
+    } catch (const std::invalid_argument&) {  // no place left that keeps the map connected: draw again
+      layout.agent_rows.resize(first_agent);
+      layout.agent_cols.resize(first_agent);
+      layout.agent_groups.resize(first_agent);
+    }
+  }
+  draw_open(layout, region);
+  scatter(map, rng, layout, region, field);
+}
+
 void generate_into(const MapRules& map, const GameRules& rules, Rng& rng, Layout& layout, const Region& region,
                    const std::string& field) {
   switch (map.generator) {
@@ -428,29 +471,15 @@ void generate_into(const MapRules& map, const GameRules& rules, Rng& rng, Layout
       return;
     }
     case MapGenerator::kRandom:
-      fill(layout, region, kTileEmpty);
-      for (int32_t r = 0; r < region.height; ++r)
-        for (int32_t c = 0; c < region.width; ++c) {
-          const bool border = r == 0 || c == 0 || r == region.height - 1 || c == region.width - 1;
-          if (border || (map.wall_density > 0.0 && rng.uniform() < map.wall_density))
-            tile_at(layout, region, r, c) = kTileWall;
-        }
-      break;
+    case MapGenerator::kCave:
+      draw_until_objects_fit(map, rng, layout, region, field);
+      return;
     case MapGenerator::kRooms:
       carve_rooms(map, rng, layout, region);
       break;
     case MapGenerator::kMaze:
       carve_maze(map, rng, layout, region);
       break;
-    case MapGenerator::kCave:
-      // A dense cave can come out too small for its objects on some seeds: draw again (from the same RNG, so the
-      // map is still a function of the seed) before giving up with the message below.
-      for (int32_t attempt = 0; attempt < kCaveAttempts; ++attempt) {
-        carve_cave(map, rng, layout, region);  // leaves its open area in layout.cells
-        if (static_cast<int32_t>(layout.cells.size()) >= objects_to_place(map)) break;
-      }
-      scatter(map, rng, layout, region, field);
-      return;
   }
   largest_open_area(layout, region);
   scatter(map, rng, layout, region, field);
@@ -530,6 +559,14 @@ void validate_map(const MapRules& map, const GameRules& rules, const std::string
   if (map.generator == MapGenerator::kCave) {
     require(map.cave_fill >= 0.0 && map.cave_fill < 1.0, "cave_fill: must be in [0, 1)");
     require(map.cave_steps >= 0 && map.cave_steps <= 100, "cave_steps: must be in [0, 100]");
+  }
+  if (map.generator == MapGenerator::kRandom || map.generator == MapGenerator::kCave) {
+    const int64_t interior = int64_t{map.width - 2} * (map.height - 2);
+    require(objects_to_place(map) <= interior,
+            "agents, converter_counts: " + std::to_string(map.agents) + " agents and " +
+                std::to_string(objects_to_place(map) - map.agents) + " converters do not fit inside the border of a " +
+                std::to_string(map.width) + "x" + std::to_string(map.height) + " map (" + std::to_string(interior) +
+                " cells); enlarge the map or lower the counts");
   }
 }
 

@@ -69,7 +69,8 @@ void World::write_observation(int32_t agent_id, uint8_t* out) const {
         } else {
           const Converter& converter = converters_[object - num_agents];
           const ConverterRules& kind = rules_.converters[recipe_of_kind_[converter.kind]];
-          const int32_t wait = std::min(255, std::max(0, converter.ready_step - step));
+          // 64-bit: the difference of two int32 step counters cannot overflow whatever the counters hold
+          const int64_t wait = std::min<int64_t>(255, std::max<int64_t>(0, int64_t{converter.ready_step} - step));
           const bool used_up = kind.max_uses > 0 && converter.uses >= kind.max_uses;
           at[kConverterCooldownChannel * plane] = static_cast<uint8_t>(wait);
           at[(kFirstConverterChannel + converter.kind) * plane] = (wait == 0 && !used_up) ? 1 : 2;

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "grid.hpp"
 #include "map_gen.hpp"
@@ -144,6 +145,63 @@ void validate_rules(const GameRules& rules) {
   }
   require_range("goal_resource", rules.goal_resource, -1, static_cast<int64_t>(num_resources) - 1);
   require_range("goal_amount", rules.goal_amount, 0, 255);
+}
+
+namespace {
+
+// FNV-1a over the fields' values; containers fold in their length first, so [1, 2] + [] and [1] + [2] differ.
+struct Digest {
+  uint64_t value = 14695981039346656037ull;
+  void bytes(const void* data, size_t size) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < size; ++i) value = (value ^ p[i]) * 1099511628211ull;
+  }
+  template <typename T>
+  void add(const T& scalar) {
+    static_assert(std::is_arithmetic_v<T> || std::is_enum_v<T>);
+    bytes(&scalar, sizeof(scalar));
+  }
+  void add(const std::string& text) {
+    add(static_cast<uint64_t>(text.size()));
+    bytes(text.data(), text.size());
+  }
+  template <typename T>
+  void add(const std::vector<T>& items) {
+    add(static_cast<uint64_t>(items.size()));
+    for (const T& item : items) add(item);
+  }
+  void add(const ActionSpec& action) {
+    add(action.kind);
+    add(action.arg);
+  }
+  void add(const ConverterRules& c) {
+    add(c.name), add(c.symbol), add(c.inputs), add(c.outputs), add(c.cooldown), add(c.max_uses), add(c.users_required);
+  }
+  void add(const BodyRules& b) { add(b.action_costs), add(b.resource_caps), add(b.initial_inventory), add(b.energy_regen); }
+  void add(const MapRules& m) {
+    add(m.generator), add(m.width), add(m.height), add(m.ascii), add(m.agents), add(m.converter_counts);
+    add(m.wall_density), add(m.room_rows), add(m.room_cols), add(m.maze_algorithm), add(m.corridor_width);
+    add(m.cave_fill), add(m.cave_steps), add(m.parts), add(m.columns);
+  }
+};
+
+}  // namespace
+
+uint64_t rules_digest(const GameRules& r) {
+  Digest d;
+  d.add(r.resources), d.add(r.resource_rewards), d.add(r.converters), d.add(r.bodies), d.add(r.posture_body);
+  d.add(r.actions);
+  d.add(r.combat.freeze_steps), d.add(r.combat.steal_fraction), d.add(r.combat.stealable);
+  d.add(r.shield.upkeep), d.add(r.shield.absorb_cost), d.add(r.share.resource), d.add(r.share.amount);
+  d.add(r.glyphs), d.add(r.markers), d.add(r.marker_duration);
+  d.add(r.build.cost), d.add(r.build.max_walls_per_agent), d.add(r.build.max_destroys_per_agent);
+  const KinshipRules& k = r.kinship;
+  d.add(k.scheme), d.add(k.normalize_rows), d.add(k.self_weight), d.add(k.kin_weight), d.add(k.beta_a), d.add(k.beta_b);
+  d.add(k.family_size), d.add(k.families_per_clan), d.add(k.clans_per_tribe), d.add(k.family_weight);
+  d.add(k.clan_weight), d.add(k.tribe_weight), d.add(k.bond_window), d.add(k.bond_weight), d.add(k.bond_cost);
+  d.add(r.agents_per_group), d.add(r.goal_resource), d.add(r.goal_amount), d.add(r.shuffle_recipes);
+  d.add(r.max_steps), d.add(r.obs_height), d.add(r.obs_width), d.add(r.map);
+  return d.value;
 }
 
 }  // namespace gridenv

@@ -145,4 +145,8 @@ struct GameRules {
 // Throws std::invalid_argument naming the field and the allowed values.
 void validate_rules(const GameRules& rules);
 
+// A 64-bit FNV-1a digest of every field of the rules (the map's too), in declaration order: equal rules give equal
+// digests in every process and build. Saved states carry it, so a state only loads under the rules it was saved by.
+uint64_t rules_digest(const GameRules& rules);
+
 }  // namespace gridenv

@@ -80,6 +80,7 @@ class StateReader {
  private:
   void take(void* out, size_t size) {
     if (size > left_) fail("the state is truncated");
+    if (size == 0) return;  // an empty vector's data() may be null, and memcpy(nullptr, ..., 0) is undefined
     std::memcpy(out, data_, size);
     data_ += size;
     left_ -= size;

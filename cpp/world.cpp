@@ -21,6 +21,7 @@ std::string action_name(const ActionSpec& spec) {
 
 World::World(GameRules rules) : rules_(std::move(rules)) {
   validate_rules(rules_);
+  rules_digest_ = rules_digest(rules_);
   const bool fixed_map = rules_.map.generator == MapGenerator::kAscii;
   if (fixed_map) generate_map(rules_, rng_, layout_);  // a fixed map is parsed once
   num_agents_ = 0;
@@ -234,8 +235,9 @@ void World::step() {
     }
   }
 
-  if (rules_.kinship.scheme == KinshipScheme::kSelfish && rules_.kinship.normalize_rows) {
-    std::copy(raw_rewards_.begin(), raw_rewards_.end(), rewards_);  // K = w I, normalised: r' = r exactly
+  if (kinship_.diagonal() && rules_.kinship.normalize_rows) {
+    // K = w I (selfish, or no bond yet), normalised: r' = r exactly. A bond makes K non-diagonal under any scheme.
+    std::copy(raw_rewards_.begin(), raw_rewards_.end(), rewards_);
   } else {
     kinship_.share(raw_rewards_.data(), rewards_);
   }

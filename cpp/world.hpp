@@ -117,6 +117,7 @@ class World {
   double& stat(int32_t agent, int32_t index) { return stats_[static_cast<size_t>(agent) * stat_names_.size() + index]; }
 
   GameRules rules_;
+  uint64_t rules_digest_ = 0;  // rules_digest(rules_), written into saved states and checked on load
   int32_t num_agents_ = 0;
   Rng rng_;
   Layout layout_;

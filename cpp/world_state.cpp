@@ -6,6 +6,7 @@
 // Not saved: the rules (the loading world has its own, and the fingerprint must match), the map generator's
 // scratch layout (rebuilt at the next reset) and the caller's buffers.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -16,10 +17,11 @@
 namespace gridenv {
 namespace {
 
-constexpr char kMagic[8] = {'G', 'R', 'I', 'D', 'E', 'N', 'V', 1};  // the last byte is the format version
+constexpr char kMagic[8] = {'G', 'R', 'I', 'D', 'E', 'N', 'V', 2};  // the last byte is the format version
 
 struct Fingerprint {
   int32_t agents, height, width, resources, actions, channels, converter_kinds, stats;
+  uint64_t rules;  // rules_digest: every other field of the rules (kinship, rewards, costs, map, ...)
   bool operator==(const Fingerprint& other) const { return std::memcmp(this, &other, sizeof(*this)) == 0; }
 };
 
@@ -30,7 +32,7 @@ std::vector<uint8_t> World::save_state() const {
   if (!ready_) throw std::logic_error("World.save_state: the world has not been reset (or its last reset failed)");
   const Fingerprint fingerprint{num_agents_,       height(), width(), num_resources(), num_actions(), num_channels(),
                                 static_cast<int32_t>(rules_.converters.size()),
-                                static_cast<int32_t>(stat_names_.size())};
+                                static_cast<int32_t>(stat_names_.size()), rules_digest_};
   std::vector<uint8_t> bytes;
   StateWriter out(bytes);
   out.value(kMagic);
@@ -104,13 +106,18 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
     in.fail("format version " + std::to_string(magic[7]) + ", this engine reads " + std::to_string(kMagic[7]));
   Fingerprint fingerprint{}, mine{num_agents_, height(), width(), num_resources(), num_actions(), num_channels(),
                               static_cast<int32_t>(rules_.converters.size()),
-                              static_cast<int32_t>(stat_names_.size())};
+                              static_cast<int32_t>(stat_names_.size()), rules_digest_};
   in.value(fingerprint);
-  if (!(fingerprint == mine))
+  if (!(fingerprint == mine)) {
+    fingerprint.rules = mine.rules;
+    if (fingerprint == mine)  // every size matches: the difference is in the rules themselves
+      in.fail("saved under other rules (the same sizes, but another kinship scheme, rewards, costs, converters, "
+              "episode length or map generator: the rules digest differs)");
     in.fail("saved by a world of other rules (" + std::to_string(fingerprint.agents) + " agents on " +
             std::to_string(fingerprint.height) + "x" + std::to_string(fingerprint.width) + ", this one " +
             std::to_string(mine.agents) + " on " + std::to_string(mine.height) + "x" + std::to_string(mine.width) +
             ", or other resources, actions, converters or stats)");
+  }
   LoadedState loaded{Rng(), 0, 0, grid_, {}, {}, {}, {}, {}, {}, kinship_, {}};  // grid, kinship: same dimensions
   auto& [rng, step, num_terminated, grid, agents, converters, inventory, order, recipe_of_kind, raw_rewards, kinship,
          stats] = loaded;
@@ -154,6 +161,20 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
                     agent.last_action >= -1 && agent.last_action < num_actions() &&
                     (agent.terminated || grid.at(agent.row, agent.col) == agent_cell(a));
     if (!ok) in.fail("agents[" + std::to_string(a) + "]: inconsistent with the rules or the grid");
+    // Step counters the engine subtracts from the current step: bounded, so no difference can overflow.
+    if (agent.frozen_until < 0 || agent.frozen_until > step + 1 + rules_.combat.freeze_steps)
+      in.fail("agents[" + std::to_string(a) + "].frozen_until: outside [0, step + 1 + combat.freeze_steps]");
+    if (agent.bond_step < 0 || agent.bond_step > step)
+      in.fail("agents[" + std::to_string(a) + "].bond_step: outside [0, step]");
+    if (agent.walls_built < 0 || agent.walls_destroyed < 0)
+      in.fail("agents[" + std::to_string(a) + "]: negative walls_built or walls_destroyed");
+    const std::vector<int32_t>& caps = rules_.bodies[agent.body].resource_caps;
+    for (int32_t r = 0; r < num_resources(); ++r) {
+      const int32_t amount = inventory[static_cast<size_t>(a) * num_resources() + r];
+      if (amount < 0 || amount > caps[r])
+        in.fail("inventories[" + std::to_string(a) + "][" + rules_.resources[r] + "]: " + std::to_string(amount) +
+                " outside [0, " + std::to_string(caps[r]) + "] (the body's cap)");
+    }
     terminated += agent.terminated ? 1 : 0;
   }
   if (terminated != num_terminated) in.fail("num_terminated: does not match the agents");
@@ -161,12 +182,19 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
     if (recipe < 0 || recipe >= static_cast<int32_t>(rules_.converters.size())) in.fail("recipe_of_kind: no such recipe");
   for (size_t k = 0; k < recipe_of_kind.size() && !rules_.shuffle_recipes; ++k)
     if (recipe_of_kind[k] != static_cast<int32_t>(k)) in.fail("recipe_of_kind: shuffled, but these rules do not shuffle");
+  for (float value : raw_rewards)
+    if (!std::isfinite(value)) in.fail("raw_rewards: not a finite number");
+  for (double value : stats)
+    if (!std::isfinite(value)) in.fail("stats: not a finite number");
+  int32_t max_cooldown = 0;
+  for (const ConverterRules& recipe : rules_.converters) max_cooldown = std::max(max_cooldown, recipe.cooldown);
   std::vector<uint8_t> seen(static_cast<size_t>(num_agents_), 0);
   for (size_t i = 0; i < converters.size(); ++i) {
     const Converter& converter = converters[i];
     bool ok = grid.inside(converter.row, converter.col) && converter.kind < rules_.converters.size() &&
               grid.at(converter.row, converter.col) == converter_cell(num_agents_, static_cast<int32_t>(i)) &&
-              converter.pending_step <= step;
+              converter.pending_step <= step && converter.pending_step >= -1 && converter.ready_step >= 0 &&
+              converter.ready_step <= step + 1 + max_cooldown && converter.uses >= 0;
     // Between steps a converter never holds a full group of waiting users (the last one completes and clears it).
     ok = ok && converter.pending_count >= 0 &&
          converter.pending_count < rules_.converters[recipe_of_kind[converter.kind]].users_required;

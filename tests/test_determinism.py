@@ -174,17 +174,18 @@ def test_states_from_other_rules_or_damaged_bytes_are_refused():
             value = ((value ^ byte) * 0x100000001B3) % 2**64
         return value.to_bytes(8, "little")
 
-    # Well-formed bytes with a value out of range (the step counter, after magic, fingerprint and RNG: offset 72)
+    # Well-formed bytes with a value out of range (the step counter, after the 8-byte magic, the 40-byte fingerprint
+    # (8 sizes and the rules digest) and the 32-byte RNG: offset 80)
     # pass the checksum and are refused by the checks, which run before anything is replaced: the world is as it was.
     env.step({agent: 0 for agent in env.agents})
     before = env.save_state()
     forged = bytearray(state[:-8])
-    forged[72:76] = (-5).to_bytes(4, "little", signed=True)
+    forged[80:84] = (-5).to_bytes(4, "little", signed=True)
     with pytest.raises(ValueError, match=r"step: outside \[0, max_steps\]"):
         env.load_state(bytes(forged) + fnv1a(bytes(forged)))
     assert env.save_state() == before and env.world.step_count == 1
     zero_rng = bytearray(state[:-8])
-    zero_rng[40:72] = bytes(32)  # xoshiro's all-zero state would hang the next shuffle
+    zero_rng[48:80] = bytes(32)  # xoshiro's all-zero state would hang the next shuffle
     with pytest.raises(ValueError, match=r"rng: an all-zero generator state"):
         env.load_state(bytes(zero_rng) + fnv1a(bytes(zero_rng)))
     env.step({agent: 0 for agent in env.agents})  # still steps

@@ -52,8 +52,9 @@ def test_episode_stats_arrive_in_infos_on_the_last_step():
     assert infos["agent_0"]["episode"]["diamond.gained"] == 1
     assert infos["agent_0"]["episode"]["action.noop"] == 1
     assert env.agents == []
-    with pytest.raises(RuntimeError, match="episode is over, call reset"):
-        act(env)
+    assert act(env) == ({}, {}, {}, {}, {})  # one more step with no live agents: nothing (SuperSuit's black_death)
+    with pytest.raises(ValueError, match="not live agents: the episode is over, call reset"):
+        env.step({"agent_0": 0})
 
 
 def test_an_agent_without_enough_energy_does_nothing():
