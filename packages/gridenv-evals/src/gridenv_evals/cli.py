@@ -1,0 +1,156 @@
+"""``gridenv-eval``: run versioned evaluation suites on any policy and compare results.
+
+    gridenv-eval list
+    gridenv-eval show SUITE
+    gridenv-eval run --suite SUITE --policy URI [--policy URI ...] [--episodes N] [--threads T] [--out DIR]
+    gridenv-eval compare A.json B.json
+
+Policy URIs: random, random?seed=S, oracle, baseline://NAME (shipped reference policies), sb3://MODEL.zip,
+py://package.module:factory, or a gridenv-train checkpoint (a path, a run directory, file://PATH).
+Sharded over processes: torchrun --nproc-per-node N -m gridenv_evals run ... (identical results).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gridenv_evals import distributed
+from gridenv_evals.policies import PolicyError, load_policy
+from gridenv_evals.results import build_results, compare, leaderboard, load_results, write_results
+from gridenv_evals.runner import run_suite, task_spec
+from gridenv_evals.suites import check_pinned, get_suite, list_suites, pinned_digests
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridenv-eval", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="the registered suites")
+    show = commands.add_parser("show", help="a suite's protocol: tasks, seeds, step budgets, digests")
+    show.add_argument("suite")
+    run = commands.add_parser("run", help="evaluate one or more policies on a suite")
+    run.add_argument("--suite", required=True)
+    run.add_argument("--policy", action="append", required=True, help="a policy URI; repeat for a leaderboard")
+    run.add_argument("--episodes", type=int, default=None, help="episodes per task [the suite's: 16]")
+    run.add_argument("--threads", type=int, default=1, help="C++ threads stepping the episodes [1]")
+    run.add_argument("--out", default=None, help="write results.json, results.csv and summary.png here")
+    run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--replays", action="store_true",
+                     help="not yet available: replays arrive with gridenv's replay format (docs/evals.md)")
+    comparison = commands.add_parser("compare", help="two results.json of one suite, side by side")
+    comparison.add_argument("a")
+    comparison.add_argument("b")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            pinned = pinned_digests()
+            for name in list_suites():
+                suite = get_suite(name)
+                status = "pinned" if name in pinned else "NOT PINNED"
+                print(f"{name:16s} {len(suite.tasks):3d} tasks x {suite.episodes} episodes  ({status})  "
+                      f"{suite.description}")
+        elif args.command == "show":
+            _show(args.suite)
+        elif args.command == "run":
+            return _run(args)
+        else:
+            print(compare(*load_results(args.a)[:1], *load_results(args.b)[:1]))
+    except (ValueError, PolicyError, FileNotFoundError) as error:
+        print(f"gridenv-eval: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _show(name: str) -> None:
+    suite = get_suite(name)
+    pinned = pinned_digests().get(suite.full_name, {})
+    print(f"{suite.full_name}: {suite.description}")
+    print(f"{len(suite.tasks)} tasks, {suite.episodes} episodes each (episode i reset with the task's seed i); "
+          f"metrics: success, SPL, steps; aggregates: mean and IQM over all episodes with 95% stratified-bootstrap "
+          f"CIs (docs/evals.md)")
+    print(f"{'task':22s} {'kind':13s} {'map':>9s} {'max_steps':>9s}  seeds        digest")
+    for task in suite.tasks:
+        map_config = task.config.map
+        size = f"{map_config.width}x{map_config.height}" if map_config.generator != "ascii" else \
+            "ascii"
+        seeds = f"{task.seeds[0]}..{task.seeds[-1]}"
+        print(f"{task.name:22s} {task.kind:13s} {size:>9s} {task.config.game.max_steps:9d}  {seeds:12s} "
+              f"{pinned.get(task.name, 'unpinned')[:16]}")
+
+
+def _run(args) -> int:
+    if args.replays:
+        raise ValueError("--replays: not yet available; replays arrive with gridenv's replay format (issue 14). "
+                         "Re-simulate any episode from results.json: its task config and seed are fixed by the suite")
+    if args.threads < 1:
+        raise ValueError(f"--threads: expected an int >= 1, got {args.threads}")
+    suite = get_suite(args.suite)
+    rank, world_size = distributed.world()
+    if world_size > 1:
+        distributed.init()
+    spec = task_spec(suite.tasks[0])
+    policies = [(uri, load_policy(uri, spec)) for uri in args.policy]  # refused before any episode runs
+    episodes = args.episodes or suite.episodes
+    mine = [task for i, task in enumerate(suite.tasks) if i % world_size == rank]
+    all_results = []
+    for uri, policy in policies:
+        progress = None if args.no_progress or rank != 0 else _Progress(f"{suite.full_name} {uri}", len(mine))
+        task_results = run_suite(suite, policy, uri, episodes, args.threads, tasks=mine,
+                                 progress=progress.advance if progress else None)
+        if progress:
+            progress.close()
+        if world_size > 1:
+            gathered = distributed.gather(task_results, rank, world_size)
+            if rank != 0:
+                continue
+            by_name = {result.name: result for shard in gathered for result in shard}
+            task_results = [by_name[task.name] for task in suite.tasks]
+        all_results.append(build_results(suite, uri, episodes, task_results))
+    if world_size > 1:
+        distributed.finish()
+        if rank != 0:
+            return 0
+    changed = check_pinned(suite)
+    if changed:
+        print(f"gridenv-eval: warning: {suite.full_name} differs from its pinned digests in {changed}: these "
+              f"results are not comparable with published ones", file=sys.stderr)
+    print(leaderboard(all_results))
+    if args.out:
+        for path in write_results(Path(args.out), all_results):
+            print(f"wrote {path}")
+    return 0
+
+
+class _Progress:
+    """A rich bar over tasks on a terminal; one line per task otherwise."""
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total, self.done = label, total, 0
+        self.bar = None
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(label, total=total)
+
+    def advance(self, name: str) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"{self.label}: {name}")
+        else:
+            print(f"{self.label}: {self.done}/{self.total} {name}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
