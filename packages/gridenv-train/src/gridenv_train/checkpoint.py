@@ -295,6 +295,17 @@ def load_latest_intact(run_dir: Path, device: str | torch.device = "cpu",
     raise CheckpointError("--resume: no intact checkpoint under " + str(run_dir) + ": " + "; ".join(refused))
 
 
+def export_policy(uri: str | Path, destination: Path) -> Path:
+    """Write a policy-only checkpoint: the weights, the env and trainer configs and where they came from. It loads
+    with ``load_policy`` like a full checkpoint but cannot be resumed."""
+    payload = load_checkpoint(uri)
+    checkpoint_configs(payload, uri)  # a policy that will not load is not exported
+    kept = {key: payload[key] for key in ("policy", "env_config", "trainer_config", "run", "version",
+                                          "gridenv_version") if key in payload}
+    kept["policy"] = {name: tensor.float() for name, tensor in kept["policy"].items()}
+    return save_checkpoint(Path(destination), kept)
+
+
 def convert_legacy(source: Path, destination: Path | None = None) -> Path:
     """Convert a pickle-based ``.pt`` checkpoint that the caller TRUSTS (unpickling runs its code) to the safe
     format. Writes ``<name>.safetensors`` beside it unless ``destination`` is given."""
@@ -312,6 +323,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="check a checkpoint's digest and print its summary")
     verify.add_argument("path")
+    export = commands.add_parser("export", help="a policy-only copy (weights and configs; no optimiser, RNG or "
+                                 "worlds) to share or ship: a few hundred KB")
+    export.add_argument("path", help="a checkpoint or run directory (its latest checkpoint)")
+    export.add_argument("destination")
     convert = commands.add_parser("convert", help="convert an old pickle-based .pt checkpoint (runs its code!)")
     convert.add_argument("path")
     convert.add_argument("destination", nargs="?")
@@ -319,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
                          help="required: you trust the file, since unpickling it can run arbitrary code")
     args = parser.parse_args(argv)
     try:
-        if args.command == "verify":
+        if args.command == "export":
+            print(f"wrote {export_policy(args.path, Path(args.destination))}")
+        elif args.command == "verify":
             payload = load_checkpoint(args.path)
             print(f"{args.path}: intact; run {payload.get('run')!r}, version {payload.get('version')}, "
                   f"gridenv {payload.get('gridenv_version')}, env {payload.get('env_config', {}).get('name')!r}")
