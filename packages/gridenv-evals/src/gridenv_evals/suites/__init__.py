@@ -1,127 +1,123 @@
-"""Versioned evaluation suites: a suite is a list of tasks, a task is an env config plus a fixed list of seeds.
+"""Versioned, frozen evaluation suites.
 
-A suite's id is ``<name>-v<version>`` (``navigation-v1``). A suite never changes once published: every task's
-rules and initial maps are pinned by digest (:mod:`gridenv_evals.suites.pins`), and a change that alters any task —
-in the suite's definition, the engine or a map generator — must become a new version of the suite. Asking for a
-suite by its bare name (``navigation``) gives its latest version.
-
-Every task has one agent that must reach the altar and use it (the ``navigation`` / ``maze`` rules of gridenv: free
-moves, an altar that gives a heart for nothing, the episode ends on the heart).
+A task is an environment config plus a fixed list of seeds; a suite is a named, versioned list of tasks. Every suite
+pins a SHA-256 digest of each task's rules (its config as canonical JSON) and of its initial maps for every seed
+(tiles and the agent's start), in ``pinned.json`` beside this file. ``check_pinned`` recomputes them: when an engine
+or map-generator change alters any task, the test fails and the change must ship as a new suite version
+(``navigation-v2``), never as silently moved published numbers.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Callable
+
+import numpy as np
 
 import gridenv
-from gridenv import EnvConfig, MapConfig
-
-from gridenv_evals.errors import UnknownSuiteError
 
 
 @dataclass(frozen=True)
 class Task:
-    """One evaluation task: what to play (``config``) and on which seeds (one episode per seed)."""
+    """One evaluation task: a config and the seeds of its episodes (episode i is reset with ``seeds[i]``)."""
 
     name: str
-    config: EnvConfig
+    config: gridenv.EnvConfig
     seeds: tuple[int, ...]
-    kind: str
-    """A short family name for tables: corridor, spiral, rooms, cave, maze-kruskal, ..."""
-    description: str
+    kind: str = ""  # a family for reports: corridor, spiral, cave, maze ...
+
+    def initial_maps(self, seeds: tuple[int, ...] | None = None):
+        """Per seed: (tiles (H, W) uint8 as gridenv.render.tiles codes, (row, col, orientation) of agent 0)."""
+        env = gridenv.parallel_env(self.config)
+        out = []
+        for seed in self.seeds if seeds is None else seeds:
+            env.reset(seed=seed)
+            tiles = np.empty((env.world.height, env.world.width), dtype=np.uint8)
+            env.world.fill_tiles(tiles)
+            out.append((tiles, tuple(env.world.agent_positions()[0])))
+        return out
+
+    def digest(self) -> str:
+        """SHA-256 of the rules (canonical JSON) and every seed's initial map and start."""
+        digest = hashlib.sha256(json.dumps(self.config.to_dict(), sort_keys=True).encode())
+        digest.update(json.dumps(list(self.seeds)).encode())
+        for tiles, start in self.initial_maps():
+            digest.update(np.asarray(tiles.shape, dtype=np.int64).tobytes() + tiles.tobytes())
+            digest.update(np.asarray(start, dtype=np.int64).tobytes())
+        return digest.hexdigest()
 
 
 @dataclass(frozen=True)
 class Suite:
-    """A named, versioned, frozen list of tasks."""
-
     name: str
     version: int
     description: str
     tasks: tuple[Task, ...]
+    episodes: int  # per task, the default; --episodes N takes the first N seeds
+    metrics: tuple[str, ...] = ("success", "spl", "steps")
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
-    def id(self) -> str:
-        """``<name>-v<version>``, e.g. ``navigation-v1``."""
+    def full_name(self) -> str:
         return f"{self.name}-v{self.version}"
-
-    @property
-    def episodes_per_task(self) -> int:
-        """Seeds per task (every task of a suite has the same number, so episodes x tasks is a full matrix)."""
-        return len(self.tasks[0].seeds)
 
     def task(self, name: str) -> Task:
         for task in self.tasks:
             if task.name == name:
                 return task
-        raise UnknownSuiteError(f"{self.id} has no task {name!r}; its tasks are {', '.join(self.task_names)}")
-
-    @property
-    def task_names(self) -> list[str]:
-        return [task.name for task in self.tasks]
+        raise KeyError(f"{self.full_name} has no task {name!r}; tasks: {[t.name for t in self.tasks]}")
 
 
-def step_budget(walkable_cells: int) -> int:
-    """``max_steps`` of a task whose map has `walkable_cells` cells the agent can stand on (for generated maps:
-    the interior area, an upper bound): enough for a depth-first walk over the whole map (each cell entered and
-    left once, 2 steps a cell) plus the last turn and ``use``, rounded up to a multiple of 50."""
-    return 50 * math.ceil((2 * walkable_cells + 2) / 50)
+_FACTORIES: dict[str, Callable[[], Suite]] = {}
 
 
-def reach_the_altar(base: str, map_config: MapConfig, max_steps: int) -> EnvConfig:
-    """The registered env `base` (``navigation`` or ``maze``: one agent, free moves, the altar gives the goal
-    heart) with its map replaced by `map_config` and its episode length set to `max_steps`."""
-    config = gridenv.resolve_config(base).to_dict()
-    config["map"] = map_config.model_dump(mode="json")
-    config["game"]["max_steps"] = max_steps
-    if map_config.generator == "ascii":
-        config["game"]["num_agents"] = None  # the map's digit places the agent
-    return EnvConfig.model_validate(config)
-
-
-def _registry() -> dict[str, Callable[[], Suite]]:
-    from gridenv_evals.suites import maze_v1, navigation_v1
-
-    return {"navigation-v1": navigation_v1.build, "maze-v1": maze_v1.build}
+def register(full_name: str):
+    def decorate(factory: Callable[[], Suite]) -> Callable[[], Suite]:
+        _FACTORIES[full_name] = factory
+        return factory
+    return decorate
 
 
 def list_suites() -> list[str]:
-    """Ids of every registered suite version, e.g. ``["maze-v1", "navigation-v1"]``."""
-    return sorted(_registry())
+    """Registered suites, by full (versioned) name."""
+    _load_builtin()
+    return sorted(_FACTORIES)
 
 
-def latest_versions() -> dict[str, str]:
-    """Bare suite name -> id of its latest version."""
-    latest: dict[str, tuple[int, str]] = {}
-    for suite_id in _registry():
-        name, _, version = suite_id.rpartition("-v")
-        if int(version) > latest.get(name, (-1, ""))[0]:
-            latest[name] = (int(version), suite_id)
-    return {name: suite_id for name, (_, suite_id) in sorted(latest.items())}
-
-
-@cache
 def get_suite(name: str) -> Suite:
-    """A suite by id (``navigation-v1``) or bare name (its latest version, ``navigation``)."""
-    registry = _registry()
-    suite_id = latest_versions().get(name, name)
-    if suite_id not in registry:
-        raise UnknownSuiteError(f"unknown suite {name!r}; known suites: {', '.join(list_suites())} (a bare name such "
-                                f"as {next(iter(latest_versions()))!r} means its latest version)")
-    suite = registry[suite_id]()
-    _check_uniform(suite)
-    return suite
+    """A suite by full name (``navigation-v1``) or by name alone (the latest version). Unknown: ValueError listing
+    the known ones."""
+    _load_builtin()
+    if name in _FACTORIES:
+        return _FACTORIES[name]()
+    versions = sorted((full for full in _FACTORIES if full.rsplit("-v", 1)[0] == name),
+                      key=lambda full: int(full.rsplit("-v", 1)[1]))
+    if not versions:
+        raise ValueError(f"unknown suite {name!r}; known suites: {', '.join(list_suites())}")
+    return _FACTORIES[versions[-1]]()
 
 
-def _check_uniform(suite: Suite) -> None:
-    """Every task of a suite shares the episode count and the observation/action spaces, so one batched policy
-    plays all of them and the scores form a full (episodes x tasks) matrix."""
-    names = [task.name for task in suite.tasks]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{suite.id}: task names must be unique, got duplicates in {names}")
-    counts = {len(task.seeds) for task in suite.tasks}
-    if len(counts) != 1:
-        raise ValueError(f"{suite.id}: every task needs the same number of seeds, got {sorted(counts)}")
+def pinned_digests() -> dict[str, dict[str, str]]:
+    return json.loads(resources.files("gridenv_evals.suites").joinpath("pinned.json").read_text())
+
+
+def suite_digest(suite: Suite, task_digests: dict[str, str] | None = None) -> str:
+    """One digest for the whole suite: its name, version and every task's digest, in order."""
+    task_digests = task_digests or pinned_digests()[suite.full_name]
+    text = json.dumps([suite.full_name, [[t.name, task_digests[t.name]] for t in suite.tasks]])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_pinned(suite: Suite) -> list[str]:
+    """Tasks whose recomputed digest differs from the pinned one (empty: the suite is exactly as published)."""
+    pinned = pinned_digests().get(suite.full_name, {})
+    changed = [t.name for t in suite.tasks if pinned.get(t.name) != t.digest()]
+    changed += [name for name in pinned if name not in {t.name for t in suite.tasks}]
+    return changed
+
+
+def _load_builtin() -> None:
+    from gridenv_evals.suites import maze, navigation  # noqa: F401  (registers them)
