@@ -261,3 +261,24 @@ def test_log_lines_every_interval_when_not_a_terminal(tmp_path, tiny_env, capsys
     # pytest's output is not a terminal, so lines instead of a bar: updates 2 and 4, and the last one
     assert [line.split(" (")[0] for line in lines] == ["lines: update 2", "lines: update 4", "lines: update 5"]
     assert "hearts/agent" in lines[-1] and "return -" not in lines[-1]  # 30-step episodes ended by update 2
+
+
+def test_a_suite_scores_the_policy_during_training_and_in_the_summary(tmp_path):
+    pytest.importorskip("gridenv_evals", reason="gridenv-evals is installed by the README's test command")
+    env = gridenv.resolve_config("navigation")
+    config = small_config(3, 1, eval_suite="navigation", eval_interval=1, eval_suite_episodes=1, eval_episodes=0,
+                          torch_threads=1)
+    summary = train(env, config, "suite", tmp_path, device="cpu", progress=False)
+    scores = summary["eval_suite"]
+    assert scores["suite"] == "navigation-v1" and scores["episodes_per_task"] == 1 and len(scores["task_success"]) == 30
+    assert 0.0 <= scores["aggregates"]["success"]["mean"] <= 1.0
+    events = EventAccumulator(summary["tensorboard"], size_guidance={"scalars": 0})
+    events.Reload()
+    assert [e.step for e in events.Scalars("eval/navigation-v1/success_mean")] == [64, 128, 192]  # 2 periodic + end
+    assert len(events.Scalars("eval/navigation-v1/task/spiral-large/success")) == 3
+    assert json.loads((tmp_path / "suite" / "summary.json").read_text())["eval_suite"] == scores
+    with pytest.raises(ValueError, match=r"trainer.eval_suite: navigation-v1 observes \(12, 11, 11\) .* this env gives"):
+        train(gridenv.resolve_config("arena-small"), small_config(1, 4, eval_suite="navigation"), "bad", tmp_path,
+              device="cpu", progress=False)
+    with pytest.raises(ValueError, match=r"unknown suite 'mazes'; known suites: maze-v1, navigation-v1"):
+        train(env, small_config(1, 1, eval_suite="mazes"), "bad2", tmp_path, device="cpu", progress=False)

@@ -125,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     if stats:
         table.add_row("last episodes: return / hearts per agent",
                       f"{stats['reward']:.3f} / {stats.get('heart.gained', 0.0):.3f}")
+    if "eval_suite" in summary:
+        scores = summary["eval_suite"]
+        success, spl = scores["aggregates"]["success"], scores["aggregates"]["spl"]
+        table.add_row(f"{scores['suite']} ({scores['episodes_per_task']} episodes per task): success / SPL",
+                      f"{success['mean']:.3f} [{success['ci95'][0]:.3f}, {success['ci95'][1]:.3f}] / "
+                      f"{spl['mean']:.3f} [{spl['ci95'][0]:.3f}, {spl['ci95'][1]:.3f}]")
     if "eval" in summary:
         trained, random = summary["eval"], summary["eval_random"]
         table.add_row(f"eval ({trained['episodes']} episodes) return per agent: trained vs random",

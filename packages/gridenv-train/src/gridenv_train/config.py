@@ -43,6 +43,12 @@ class TrainerConfig:
                "BF16 and on recent GPUs; weights, optimiser and losses stay float32)"})
     checkpoint_interval: int = field(default=50, metadata={"doc": "updates between checkpoints (a last one always)"})
     eval_episodes: int = field(default=4, metadata={"doc": "episodes of the final evaluation (0: none)"})
+    eval_suite: str = field(default="", metadata={
+        "doc": "a gridenv-evals suite (e.g. navigation) to score the policy on every eval_interval updates and at "
+               "the end, logged to TensorBoard (eval/...) and the summary; needs gridenv-evals installed"})
+    eval_interval: int = field(default=0, metadata={"doc": "updates between suite evaluations (0: only at the end)"})
+    eval_suite_episodes: int = field(default=0, metadata={
+        "doc": "episodes per task of the suite evaluations (0: the suite's own count, as published results use)"})
     log_interval: int = field(default=10, metadata={
         "doc": "updates between log lines when the output is not a terminal or with --no-progress"})
 
@@ -55,7 +61,7 @@ class TrainerConfig:
                      "update_epochs", "hidden_size", "checkpoint_interval", "log_interval"):
             if getattr(self, name) < 1:
                 raise ValueError(f"trainer.{name}: must be >= 1, got {getattr(self, name)}")
-        for name in ("eval_episodes", "torch_threads", "seed"):
+        for name in ("eval_episodes", "torch_threads", "seed", "eval_interval", "eval_suite_episodes"):
             if getattr(self, name) < 0:
                 raise ValueError(f"trainer.{name}: must be >= 0, got {getattr(self, name)}")
         for name in ("learning_rate", "clip_coef", "max_grad_norm"):

@@ -29,6 +29,12 @@ class TrainedPolicy:
         self.source = source
         self.deterministic = deterministic
         self._generator = torch.Generator(device="cpu").manual_seed(seed)
+        self.observation_shape = tuple(policy.scale.shape)  # what gridenv-evals checks a task against
+        self.num_actions = policy.actor.out_features
+
+    def reseed(self, seed: int) -> None:
+        """Restart the sampling generator (gridenv-evals calls this before each task)."""
+        self._generator = torch.Generator(device="cpu").manual_seed(seed)
 
     def initial_state(self, batch: int) -> Any:
         return self.policy.initial_state(batch, self.device)

@@ -171,6 +171,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     autocast = partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16")
     log = TrainingLog(run_dir, run, env_config, config, ranks, progress, envs.probe.stat_names,
                       sizes.num_updates - start.update, start.global_step)
+    suite = SuiteEvaluation(config, envs) if config.eval_suite and ranks.is_main else None
     state, next_done, global_step = start.lstm, start.next_done, start.global_step
 
     for update in range(start.update, sizes.num_updates):
@@ -184,18 +185,23 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         losses = update_policy(model, policy, optimizer, storage, advantages, returns, sizes, config, autocast, log)
         log.timing["learn"] += time.perf_counter() - tick
         log.update(update, global_step, lr, losses)
+        if suite is not None and config.eval_interval and (update + 1) % config.eval_interval == 0 and \
+                update != sizes.num_updates - 1:
+            suite.evaluate(policy, env_config, log.writer, global_step)
         if update == sizes.num_updates - 1 or (update + 1) % config.checkpoint_interval == 0:
             _checkpoint(run_dir, run, update, global_step, policy, optimizer, env_config, config, envs, state,
                         next_done, ranks, device)
 
-    # --- finish: summary, and on rank 0 the evaluation and replay -------------------------------------------------
-    log.close()
+    # --- finish: summary, and on rank 0 the evaluations and replay ------------------------------------------------
     summary = log.summary(global_step, sizes.num_updates, _parameters_in_sync(policy, ranks))
     summary["checkpoint"] = str(list_checkpoints(run_dir)[-1]) if ranks.is_main else None
     if ranks.is_main:
+        if suite is not None:
+            summary["eval_suite"] = suite.evaluate(policy, env_config, log.writer, global_step)
         if config.eval_episodes:
             summary.update(_evaluate(policy, env_config, config, envs.probe, run_dir))
         _write_json(run_dir / "summary.json", summary)
+    log.close()
     return summary
 
 
@@ -436,6 +442,52 @@ def _evaluate(policy, env_config, config: TrainerConfig, probe, run_dir: Path) -
                                 num_threads=config.num_threads),
         "replay": record_replay(trained, env_config, run_dir / "replay.npz", seed=config.seed),
     }
+
+
+class SuiteEvaluation:
+    """The policy scored on a gridenv-evals suite during training (rank 0): aggregates and per-task success to
+    TensorBoard under ``eval/<suite>/``, and the final scores into the summary. Checked when the run starts: the
+    package must be installed and the suite's observations and actions must be the training env's."""
+
+    def __init__(self, config: TrainerConfig, envs: Shards):
+        try:
+            from gridenv_evals import get_suite, task_spec
+        except ImportError:
+            raise ValueError("trainer.eval_suite needs gridenv-evals: pip install ./packages/gridenv-evals") from None
+        self.suite = get_suite(config.eval_suite)  # an unknown name lists the known ones
+        spec = task_spec(self.suite.tasks[0])
+        mine = (tuple(envs.obs_shape), tuple(envs.probe.action_names))
+        if (tuple(spec.observation_shape), tuple(spec.action_names)) != mine:
+            raise ValueError(f"trainer.eval_suite: {self.suite.full_name} observes {tuple(spec.observation_shape)} "
+                             f"with actions {list(spec.action_names)}; this env gives {mine[0]} with "
+                             f"{list(mine[1])}: train on an env of the suite's rules (e.g. navigation or maze)")
+        self.seed = config.seed
+        self.threads = config.num_threads
+        self.episodes = config.eval_suite_episodes or self.suite.episodes
+        if self.episodes > min(len(task.seeds) for task in self.suite.tasks):
+            raise ValueError(f"trainer.eval_suite_episodes: {self.suite.full_name} has "
+                             f"{min(len(task.seeds) for task in self.suite.tasks)} seeds per task, got {self.episodes}")
+
+    def evaluate(self, policy, env_config, writer, global_step: int) -> dict[str, Any]:
+        from gridenv_evals import build_results, run_suite
+
+        was_training = policy.training
+        trained = TrainedPolicy(policy, env_config, str(next(policy.parameters()).device), seed=self.seed)
+        episodes = self.episodes
+        uri = f"gridenv-train:step-{global_step}"
+        results = build_results(self.suite, uri, episodes, run_suite(self.suite, trained, uri, episodes,
+                                                                      self.threads))
+        policy.train(was_training)
+        prefix = f"eval/{self.suite.full_name}"
+        if writer is not None:
+            for metric in ("success", "spl"):
+                writer.add_scalar(f"{prefix}/{metric}_mean", results.aggregates[metric].mean, global_step)
+                writer.add_scalar(f"{prefix}/{metric}_iqm", results.aggregates[metric].iqm, global_step)
+            for row in results.tasks:
+                writer.add_scalar(f"{prefix}/task/{row.name}/success", row.success, global_step)
+        return {"suite": self.suite.full_name, "episodes_per_task": episodes, "global_step": global_step,
+                "aggregates": {k: v.model_dump(mode="json") for k, v in results.aggregates.items()},
+                "task_success": {row.name: row.success for row in results.tasks}}
 
 
 class TrainingLog:
