@@ -1,5 +1,7 @@
 #include "rules.hpp"
 
+#include <cmath>
+
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -31,6 +33,10 @@ void validate_rules(const GameRules& rules) {
   if (num_resources == 0 || rules.resources[0] != "energy") fail("resources: the first resource must be 'energy'");
   if (num_resources > 32) fail("resources: at most 32 resource types, got " + std::to_string(num_resources));
   require_size("resource_rewards", rules.resource_rewards.size(), num_resources);
+  for (size_t r = 0; r < num_resources; ++r)
+    if (!(std::fabs(rules.resource_rewards[r]) <= 1e6f))  // NaN fails too; shared sums stay finite in float32
+      fail("resource_rewards." + rules.resources[r] + ": must be a finite number in [-1e6, 1e6], got " +
+           std::to_string(rules.resource_rewards[r]));
   if (rules.converters.size() > 64) fail("converters: at most 64 kinds, got " + std::to_string(rules.converters.size()));
   for (size_t k = 0; k < rules.converters.size(); ++k) {
     const ConverterRules& converter = rules.converters[k];
@@ -82,6 +88,11 @@ void validate_rules(const GameRules& rules) {
   require_range("glyphs", rules.glyphs, 0, 254);
   require_range("markers", rules.markers, 0, 254);
   require_range("marker_duration", rules.marker_duration, 0, 1000000);
+  for (size_t a = 0; a < rules.actions.size(); ++a)
+    for (size_t b = 0; b < a; ++b)
+      if (rules.actions[a].kind == rules.actions[b].kind && rules.actions[a].arg == rules.actions[b].arg)
+        fail("actions: entries " + std::to_string(b) + " and " + std::to_string(a) + " are the same action; the "
+             "table must not repeat one");
   for (const ActionSpec& spec : rules.actions) {
     require_range("actions (kind)", static_cast<int32_t>(spec.kind), 0, kNumActionKinds - 1);
     if (spec.kind == ActionKind::kGlyph) require_range("actions (glyph index)", spec.arg, 0, rules.glyphs - 1);
@@ -144,7 +155,8 @@ void validate_rules(const GameRules& rules) {
            std::to_string(total));
   }
   require_range("goal_resource", rules.goal_resource, -1, static_cast<int64_t>(num_resources) - 1);
-  require_range("goal_amount", rules.goal_amount, 0, 255);
+  // An agent holding goal_amount of the goal resource terminates: 0 would end every agent at its first step.
+  require_range("goal_amount", rules.goal_amount, rules.goal_resource >= 0 ? 1 : 0, 255);
 }
 
 namespace {

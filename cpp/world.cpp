@@ -24,6 +24,13 @@ World::World(GameRules rules) : rules_(std::move(rules)) {
   rules_digest_ = rules_digest(rules_);
   const bool fixed_map = rules_.map.generator == MapGenerator::kAscii;
   if (fixed_map) generate_map(rules_, rng_, layout_);  // a fixed map is parsed once
+  if (!fixed_map && rules_.map.generator != MapGenerator::kRandom && rules_.map.generator != MapGenerator::kCave) {
+    // Mazes and rooms have as many open cells on every seed: one trial draw refuses, when the env is made, objects
+    // that could never fit (random and cave maps redraw and fall back instead; validate_map checks their border).
+    Rng trial_rng(1);
+    Layout trial;
+    generate_map(rules_, trial_rng, trial);
+  }
   num_agents_ = 0;
   for (int32_t count : count_agents_per_group(rules_)) num_agents_ += count;
   if (num_agents_ < 1) throw std::invalid_argument("map: at least one agent is required, the map has none");

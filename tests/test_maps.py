@@ -254,11 +254,10 @@ def test_an_ascii_digit_needs_its_group_and_trailing_spaces_are_empty_cells():
     assert env.state().tolist() == [[1, 1, 1, 1, 1], [1, 2, 0, 5, 0], [1, 1, 1, 1, 1]]
 
 
-def test_objects_that_do_not_fit_are_reported_at_reset():
-    env = env_for({"generator": "maze", "width": 7, "height": 7, "converter_counts": {"altar": 40}}, num_agents=4)
+def test_objects_that_do_not_fit_are_reported_when_the_env_is_made():
     with pytest.raises(ValueError, match=r"map: 4 agents and 40 converters do not fit in the 17 cells of the "
                                          r"largest connected open area of this 7x7 map"):
-        env.reset(seed=0)
+        env_for({"generator": "maze", "width": 7, "height": 7, "converter_counts": {"altar": 40}}, num_agents=4)
 
 
 def test_navigation_terminates_when_the_agent_reaches_the_altar():

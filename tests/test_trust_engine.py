@@ -181,3 +181,37 @@ def test_a_world_without_converters_saves_and_loads():
     state = env.save_state()
     env.load_state(state)
     assert env.save_state() == state
+
+
+# --- rules that pydantic refuses are refused by the engine too (gridenv._core.GameRules is writable from Python) -----
+# (found by the config fuzzer's boundary mode, tests/fuzz/fuzz_config.py)
+
+def _rules(name="maze"):
+    return gridenv.parallel_env(name).config.to_rules()
+
+
+@pytest.mark.parametrize("reward", [float("nan"), float("inf"), 1e7])
+def test_the_engine_refuses_non_finite_or_huge_rewards(reward):
+    rules = _rules("arena-small")
+    rules.resource_rewards = [0.0, 0.1, reward]
+    with pytest.raises(ValueError, match=r"resource_rewards.heart: must be a finite number in \[-1e6, 1e6\]"):
+        gridenv._core.World(rules)
+
+
+def test_the_engine_refuses_a_goal_of_zero_and_a_repeated_action():
+    rules = _rules()
+    rules.goal_amount = 0
+    with pytest.raises(ValueError, match=r"goal_amount: must be in \[1, 255\], got 0"):
+        gridenv._core.World(rules)
+    rules = _rules()
+    rules.actions = [(0, 0), (5, 0), (0, 0)]
+    with pytest.raises(ValueError, match=r"actions: entries 0 and 2 are the same action"):
+        gridenv._core.World(rules)
+
+
+def test_overrides_after_a_replaced_parent_are_named_not_a_traceback():
+    config = gridenv.resolve_config("arena-small")
+    with pytest.raises(ValueError, match=r"'game.rewards.heart': game.rewards is a int \(an earlier override set it"):
+        gridenv.apply_overrides(config, ["game.rewards=5", "game.rewards.heart=1"])
+    replaced = gridenv.apply_overrides(config, ["game={}", "game.rewards.heart=2"])
+    assert replaced.game.rewards == {"heart": 2.0} and replaced.game.max_steps == 1000  # the rest: defaults

@@ -111,12 +111,22 @@ def set_path(data: Any, model: Any, path: list[str], value: Any, full_key: str, 
         child_model = model[head]
     else:
         raise ValueError(f"{full_key!r}: cannot go into a {type(model).__name__} value")
+    # `data` is what earlier overrides left, which may no longer match the model (``game={}`` or
+    # ``game.rewards=5`` before ``game.rewards.heart=1``): each step checks it too, so no KeyError or TypeError escapes.
+    here = ".".join([*walked, str(head)])
+    if not isinstance(data, (dict, list)):
+        raise ValueError(f"{full_key!r}: {'.'.join(walked)} is a {type(data).__name__} (an earlier override set it "
+                         f"whole); override its fields first, or set it whole")
+    if isinstance(data, list) and head >= len(data):
+        raise ValueError(f"{full_key!r}: {here} is past the end of a list of {len(data)} (an earlier override)")
     if not rest:
         data[head] = value
         return
     if child_model is None and isinstance(model, dict):
         data[head] = {}
         child_model = {}
+    if isinstance(data, dict) and head not in data:  # an earlier override replaced the parent without this field
+        data[head] = {}
     set_path(data[head], child_model, rest, value, full_key, [*walked, str(head)])
 
 
