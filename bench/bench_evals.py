@@ -43,7 +43,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--trainer-batch", type=int, default=128, help="the navigation overlay's 128 worlds x 1 agent")
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--torch-threads", type=int, default=1, help="as gridenv-train's default [1]")
     args = parser.parse_args()
+    torch.set_num_threads(args.torch_threads)
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}, torch {torch.__version__} "
           f"({torch.get_num_threads()} threads)")
     suite = get_suite(args.suite)
