@@ -131,14 +131,17 @@ def encode_checkpoint(payload: dict[str, Any]) -> bytes:
 
 def decode_checkpoint(data: bytes, where: str = "checkpoint") -> dict[str, Any]:
     """Parse and verify checkpoint bytes; raise CheckpointError naming ``where`` for anything but an intact file."""
-    if data[:4] == _PICKLE_MAGICS[0] or data[:1] == _PICKLE_MAGICS[1]:
+    # A safetensors file opens with its header's length (u64, little-endian) and then the JSON header ("{"); its
+    # first byte can be 0x80 like a pickle's, so the safetensors layout is recognised first.
+    header_size = int.from_bytes(data[:8], "little") if len(data) >= 8 else 0
+    looks_safetensors = len(data) > 8 and 8 + header_size <= len(data) and data[8:9] == b"{"
+    if not looks_safetensors and (data[:4] == _PICKLE_MAGICS[0] or data[:1] == _PICKLE_MAGICS[1]):
         raise CheckpointError(
             f"{where}: a pickle-based checkpoint (torch.save, gridenv-train < 0.2). Loading it could run arbitrary "
             f"code, so it is refused. If you made it yourself or trust who did, convert it once with "
             f"`python -m gridenv_train.checkpoint convert --trust {where}` and load the .safetensors file it writes")
     if len(data) < 8:
         raise CheckpointError(f"{where}: damaged or truncated ({len(data)} bytes; not a checkpoint)")
-    header_size = int.from_bytes(data[:8], "little")
     if header_size > len(data) - 8:
         raise CheckpointError(f"{where}: damaged or truncated (header of {header_size} bytes, file of {len(data)})")
     try:
