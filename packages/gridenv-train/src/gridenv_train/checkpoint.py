@@ -135,7 +135,10 @@ def decode_checkpoint(data: bytes, where: str = "checkpoint") -> dict[str, Any]:
     # first byte can be 0x80 like a pickle's, so the safetensors layout is recognised first.
     header_size = int.from_bytes(data[:8], "little") if len(data) >= 8 else 0
     looks_safetensors = len(data) > 8 and 8 + header_size <= len(data) and data[8:9] == b"{"
-    if not looks_safetensors and (data[:4] == _PICKLE_MAGICS[0] or data[:1] == _PICKLE_MAGICS[1]):
+    # A pickle: torch.save's zip, or a raw stream (protocol 2-5: 0x80, the protocol, ..., and the STOP opcode '.').
+    is_pickle = data[:4] == _PICKLE_MAGICS[0] or (len(data) >= 3 and data[:1] == _PICKLE_MAGICS[1] and
+                                                  2 <= data[1] <= 5 and data.endswith(b"."))
+    if not looks_safetensors and is_pickle:
         raise CheckpointError(
             f"{where}: a pickle-based checkpoint (torch.save, gridenv-train < 0.2). Loading it could run arbitrary "
             f"code, so it is refused. If you made it yourself or trust who did, convert it once with "
@@ -155,6 +158,12 @@ def decode_checkpoint(data: bytes, where: str = "checkpoint") -> dict[str, Any]:
     if metadata.get("gridenv.format_version") != str(FORMAT_VERSION):
         raise CheckpointError(f"{where}: checkpoint format version {metadata.get('gridenv.format_version')!r}; this "
                               f"gridenv-train reads version {FORMAT_VERSION}")
+    ends = [entry.get("data_offsets", [0, 0])[1] for name, entry in header.items()
+            if name != "__metadata__" and isinstance(entry, dict) and isinstance(entry.get("data_offsets"), list)
+            and len(entry["data_offsets"]) == 2]
+    expected = 8 + header_size + max((end for end in ends if isinstance(end, int)), default=0)
+    if len(data) != expected:
+        raise CheckpointError(f"{where}: damaged or truncated ({len(data)} bytes, its header describes {expected})")
     try:
         tensors = safetensors_load(bytes(data))
     except (SafetensorError, ValueError, RuntimeError) as error:
