@@ -3,6 +3,18 @@ same env and machine, in one run. Also where gridenv-train's time goes (env / in
 
     python bench/bench_train.py [--env arena] [--timesteps 200000] [--sb3-timesteps 100000] [--like-for-like]
                                 [--precision float32|bfloat16] [--flops]
+    python bench/bench_train.py --time-to-skill [--env navigation] [--wall-budget 240] [--target 0.9]
+
+--time-to-skill (issue 12) measures what users feel instead of agent-steps/s: each trainer trains for the same wall
+budget in a child process (gridenv-train with its defaults and the env's overlay, checkpointing every few updates;
+SB3 PPO through SuperSuit with its default MlpPolicy and with the tuned config below, saving every few rollouts);
+afterwards every saved policy is evaluated on the same fixed-seed episodes, and the script prints, per trainer, the
+seconds and agent-steps at which hearts per agent per episode (navigation: the success rate) first reached
+--target, and the best score within the budget. The wall time of a saved policy is its file's modification time
+minus the start of the child process (so SB3's and torch's imports count for both).
+SB3 tuned (`sb3_tuned`): observations scaled to [0, 1] by supersuit.normalize_obs_v0 (SB3 does not scale non-image
+Boxes: the kinship plane reads 255), 64 worlds, 64-step rollouts, 4 epochs of minibatch 1024, lr 1e-3, the env's
+overlay gamma (navigation 0.95), ent_coef 0.01, a 128-128 MLP.
 
 One figure a line; all count agent-steps and use the same PPO shape (32-step rollouts of 16 worlds, 4 epochs of 4
 minibatches). SB3 runs on the PettingZoo env through pettingzoo_env_to_vec_env_v1 + concat_vec_envs_v1
@@ -21,6 +33,7 @@ trainer reaches and the rate 10x SB3's agent-steps/s would need.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 
@@ -126,8 +139,185 @@ def sb3_agent_steps_per_s(model, timesteps: int) -> float:
     return timesteps / (time.perf_counter() - start)
 
 
+SB3_TTS_CHILD = r"""
+import json, os, sys, time
+start = time.time()
+args = json.loads(sys.argv[1])
+import gridenv, supersuit
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+import torch
+torch.set_num_threads(args["torch_threads"])
+parallel = gridenv.parallel_env(args["env"])
+if args["normalize"]:
+    parallel = supersuit.normalize_obs_v0(supersuit.dtype_v0(parallel, "float32"))  # obs / high
+vec = supersuit.concat_vec_envs_v1(supersuit.pettingzoo_env_to_vec_env_v1(parallel), args["worlds"], num_cpus=0, base_class="stable_baselines3")
+
+class Save(BaseCallback):
+    def __init__(self):
+        super().__init__()
+        self.rollouts = 0
+    def _on_step(self):
+        return time.time() - start < args["budget"]
+    def _on_rollout_end(self):
+        self.rollouts += 1
+        if self.rollouts % args["save_every"] == 0:
+            self.model.save(os.path.join(args["dir"], f"step{self.num_timesteps:09d}.zip"))
+
+torch.manual_seed(args["seed"])  # PPO(seed=...) would call ConcatVecEnv.seed, which SuperSuit does not have
+model = PPO("MlpPolicy", vec, device="cpu", verbose=0, **args["kwargs"])
+model.learn(10**9, callback=Save())
+"""
+
+
+class SB3Policy:
+    """An SB3 model behind gridenv-train's policy interface (for gridenv_train.evaluate.evaluate)."""
+
+    def __init__(self, model, high=None):
+        self.model, self.high = model, high
+
+    def initial_state(self, batch):
+        return None
+
+    def act(self, observations, state, dones=None):
+        import numpy as np
+
+        obs = observations if self.high is None else observations.astype(np.float32) / self.high
+        actions, _ = self.model.predict(obs, deterministic=False)
+        return np.asarray(actions, dtype=np.int32), state
+
+
+def time_to_skill(args) -> None:
+    """Same wall budget for gridenv-train and SB3 (default MlpPolicy, tuned); evaluate every saved policy after."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from gridenv_train.config import env_overlay
+    from gridenv_train.evaluate import evaluate
+    from gridenv_train.policy_api import RandomPolicy
+
+    env_config = gridenv.resolve_config(args.env)
+    probe = gridenv.parallel_env(env_config)
+    high = np.maximum(np.asarray(probe.observation_space(probe.possible_agents[0]).high, np.float32), 1.0)
+    root = Path(tempfile.mkdtemp(prefix="bench_tts_", dir=args.train_dir))
+
+    def score(policy) -> float:
+        return evaluate(policy, env_config, args.eval_episodes, seed=10_000, num_threads=1)["stats"]["heart.gained"]
+
+    def report(name: str, points: list[tuple[int, float, float]], load: tuple[float, float]) -> None:
+        for step, seconds, value in points:
+            print(f"  {name} step {step} t {seconds:.1f}s score {value:.3f}", flush=True)
+        reached = next(((step, seconds) for step, seconds, value in points if value >= args.target), None)
+        best = max(points, key=lambda p: p[2]) if points else (0, 0.0, float("nan"))
+        print(f"{name}: target {args.target} reached at "
+              f"{'never' if reached is None else f'{reached[1]:.1f} s / {reached[0]} agent-steps'}; best "
+              f"{best[2]:.3f} at {best[1]:.1f} s; last {points[-1][2] if points else float('nan'):.3f} "
+              f"(load {load[0]:.2f} -> {load[1]:.2f})", flush=True)
+
+    print(f"time-to-skill env {env_config.full_name} wall budget {args.wall_budget} s target {args.target}; "
+          f"random {score(RandomPolicy(probe.action_space(probe.possible_agents[0]).n, 0)):.3f}", flush=True)
+
+    overlay = env_overlay(env_config.name)
+    if "gridenv-train" in args.trainers:
+        _gridenv_train_to_skill(args, env_config, root, score, report)
+    if "sb3" in args.trainers:
+        _sb3_to_skill(args, env_config, root, score, report, overlay, high)
+
+
+def _gridenv_train_to_skill(args, env_config, root, score, report) -> None:
+    """gridenv-train with its defaults and the env's overlay, checkpointing every few updates, killed at the
+    budget."""
+    import os
+    import subprocess
+    import sys
+
+    from gridenv_train.config import env_overlay
+    from gridenv_train.policy_api import load_policy
+
+    overlay = env_overlay(env_config.name)
+    code = ("import sys, gridenv; from gridenv_train import TrainerConfig; from gridenv_train.train import train; "
+            "from gridenv_train.config import env_overlay; "
+            f"c = TrainerConfig(**{{**TrainerConfig().to_dict(), **env_overlay({env_config.name!r}), "
+            f"'total_timesteps': 10**9, 'checkpoint_interval': {args.checkpoint_interval}, 'eval_episodes': 0, "
+            f"'seed': {args.seed}}}); "
+            f"train(gridenv.resolve_config({args.env!r}), c, 'tts', {str(root)!r} + '/gridenv-train-runs', "
+            "device='cpu', progress=False)")
+    load_start, start = os.getloadavg()[0], time.time()
+    try:
+        subprocess.run([sys.executable, "-c", code], timeout=args.wall_budget, capture_output=True)
+    except subprocess.TimeoutExpired:
+        pass
+    load_end = os.getloadavg()[0]
+    points = []
+    for path in sorted((root / "gridenv-train-runs" / "tts" / "checkpoints").glob("*.safetensors"),
+                       key=lambda p: int(p.stem.rpartition(":v")[2])):
+        seconds = path.stat().st_mtime - start
+        if seconds > args.wall_budget:
+            continue
+        from gridenv_train.checkpoint import load_checkpoint
+
+        step = int(load_checkpoint(path)["trainer_state"]["global_step"])
+        points.append((step, seconds, score(load_policy(path, seed=10_000))))
+    print(f"gridenv-train trainer overlay {overlay}", flush=True)
+    report("gridenv_train", points, (load_start, load_end))
+
+
+
+def _sb3_to_skill(args, env_config, root, score, report, overlay, high) -> None:
+    """SB3 PPO through SuperSuit, default MlpPolicy and tuned; stopped by a callback at the budget."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from stable_baselines3 import PPO
+
+    gamma = overlay.get("gamma", 0.99)
+    configs = {
+        "sb3_mlp": dict(worlds=16, normalize=False, kwargs=dict(n_steps=32, batch_size=128, n_epochs=4,
+                                                                learning_rate=1e-3), save_every=40),
+        "sb3_tuned": dict(worlds=64, normalize=True,
+                          kwargs=dict(n_steps=64, batch_size=1024, n_epochs=4, learning_rate=1e-3, gamma=gamma,
+                                      ent_coef=0.01, policy_kwargs=dict(net_arch=[128, 128])), save_every=10),
+    }
+    if args.sb3_default_shape:
+        configs["sb3_mlp"]["kwargs"] = {}  # SB3's own PPO defaults (2048-step rollouts, 10 epochs, lr 3e-4)
+        configs["sb3_mlp"]["save_every"] = 1
+    for name, sb3 in configs.items():
+        directory = root / name
+        directory.mkdir()
+        payload = {"env": args.env, "dir": str(directory), "budget": args.wall_budget, "seed": args.seed,
+                   "torch_threads": args.sb3_threads, **sb3}
+        load_start, start = os.getloadavg()[0], time.time()
+        subprocess.run([sys.executable, "-c", SB3_TTS_CHILD, json.dumps(payload)], check=True,
+                       timeout=args.wall_budget + 600)
+        load_end = os.getloadavg()[0]
+        points = []
+        for path in sorted(directory.glob("step*.zip")):
+            seconds = path.stat().st_mtime - start
+            if seconds > args.wall_budget:
+                continue
+            model = PPO.load(path, device="cpu")
+            points.append((int(path.stem[4:]), seconds, score(SB3Policy(model, high if sb3["normalize"] else None))))
+        report(name, points, (load_start, load_end))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--time-to-skill", action="store_true", help="wall-budget race to a score (issue 12)")
+    parser.add_argument("--wall-budget", type=float, default=240.0, help="seconds per trainer (--time-to-skill)")
+    parser.add_argument("--target", type=float, default=0.9, help="hearts per agent per episode (--time-to-skill)")
+    parser.add_argument("--eval-episodes", type=int, default=64, help="(--time-to-skill)")
+    parser.add_argument("--checkpoint-interval", type=int, default=3, help="gridenv-train updates between "
+                        "checkpoints (--time-to-skill)")
+    parser.add_argument("--seed", type=int, default=1, help="(--time-to-skill)")
+    parser.add_argument("--sb3-threads", type=int, default=1, help="SB3's torch threads (--time-to-skill)")
+    parser.add_argument("--sb3-default-shape", action="store_true",
+                        help="sb3_mlp with SB3's own PPO defaults instead of gridenv-train's old shape")
+    parser.add_argument("--train-dir", default=None, help="where --time-to-skill writes (default: a temp dir)")
+    parser.add_argument("--trainers", nargs="+", default=["gridenv-train", "sb3"], choices=["gridenv-train", "sb3"],
+                        help="which trainers --time-to-skill runs")
     parser.add_argument("--env", default="arena")
     parser.add_argument("--timesteps", type=int, default=200_000)
     parser.add_argument("--sb3-timesteps", type=int, default=None, help="default: --timesteps")
@@ -136,6 +326,11 @@ def main() -> None:
                         help="gridenv-train's trainer.precision (SB3 always runs float32)")
     parser.add_argument("--flops", action="store_true", help="also count FLOPs per agent-step and the machine's peak")
     args = parser.parse_args()
+    if args.time_to_skill:
+        if args.env == "arena" and "--env" not in sys.argv:
+            args.env = "navigation"
+        time_to_skill(args)
+        return
     sb3_timesteps = args.sb3_timesteps or args.timesteps
     config = TrainerConfig(total_timesteps=args.timesteps, eval_episodes=0, checkpoint_interval=10_000,
                            precision=args.precision)

@@ -21,7 +21,7 @@ def test_configs_round_trip_through_files(tmp_path, name, suffix):
 def test_named_envs_and_versions_resolve():
     assert gridenv.resolve_config("arena-v0") == gridenv.resolve_config("arena")
     assert gridenv.parallel_env("arena-small").metadata["name"] == "gridenv/arena-small-v0"
-    with pytest.raises(ValueError, match="unknown environment 'arenaa'; registered: arena, arena-small"):
+    with pytest.raises(ValueError, match="unknown environment 'arenaa'; registered: arena, arena-demo, arena-small"):
         gridenv.resolve_config("arenaa")
     with pytest.raises(ValueError, match="version 3 does not exist; current is arena-v0"):
         gridenv.resolve_config("arena-v3")

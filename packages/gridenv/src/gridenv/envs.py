@@ -6,6 +6,9 @@ name                      agents    what
 ``arena-v0``              24        4 teams of 6; the full economy and social mechanics; teams share reward;
                                     1 per heart, 0.1 per diamond
 ``arena-small-v0``        4         2 teams on 12x12, 200 steps: a fast smoke config with the arena's mechanics
+``arena-demo-v0``         4         the README's main job: the arena's economy (mine, charger, altar; 2 teams) on
+                                    12x12, 200 steps, moves and ``use`` only, a heart for one charge; shaped
+                                    rewards for every link (0.1 per diamond, 0.25 per charge, 1 per heart)
 ``navigation-v0``         1         reach the altar through a new cave every episode (terminates on the heart)
 ``maze-v0``               1         reach the altar in a 15x15 procedural maze (``maze-small-v0`` 9x9,
                                     ``maze-large-v0`` 31x31)
@@ -56,6 +59,35 @@ def _arena_small() -> EnvConfig:
         name="arena-small",
         game=GameConfig(num_agents=4, groups=[GroupConfig(name=f"team_{i}") for i in range(2)], max_steps=200,
                         rewards=dict(ARENA_REWARDS)),
+        map=MapConfig(width=12, height=12, wall_density=0.05, converter_counts={"mine": 4, "charger": 2, "altar": 2}),
+        kinship=KinshipConfig(scheme="teams", kin_weight=0.5),
+    )
+
+
+# Every link of the chain pays: 0.1 per diamond mined, 0.01 per unit of energy made at a charger (0.25 per charge of
+# 25), 1 per heart.
+DEMO_REWARDS = {"heart": 1.0, "diamond": 0.1, "energy": 0.01}
+# Energy only from chargers: moves and use are free, nothing regenerates, agents start empty; the altar takes one
+# charge (25 energy). So every heart is exactly mine -> charger -> altar.
+DEMO_BODY = BodyConfig(initial_energy=0, energy_regen=0, action_costs={name: 0 for name in MOVES})
+DEMO_CONVERTERS = {
+    "mine": ConverterConfig(symbol="m", outputs={"diamond": 1}, cooldown=20),
+    "charger": ConverterConfig(symbol="c", inputs={"diamond": 1}, outputs={"energy": 25}),
+    "altar": ConverterConfig(symbol="a", inputs={"energy": 25}, outputs={"heart": 1}, cooldown=10),
+}
+
+
+def _arena_demo() -> EnvConfig:
+    """The README's main job: the arena's economy (mines, chargers, altars; 2 teams sharing reward) at a size that
+    learns in minutes on a CPU: 4 agents on a 12x12 map with 4 mines, 2 chargers and 2 altars, 200 steps, moves and
+    ``use`` only. Energy comes only from chargers (free actions, no regeneration, agents start empty) and an altar
+    takes one charge (25 energy), so every heart is exactly mine -> charger -> altar; 1 per heart, 0.1 per diamond,
+    0.25 per charge (0.01 per unit of energy)."""
+    return EnvConfig(
+        name="arena-demo",
+        game=GameConfig(num_agents=4, groups=[GroupConfig(name=f"team_{i}", body=DEMO_BODY) for i in range(2)],
+                        max_steps=200, actions=MOVES, glyphs=0, markers=0, converters=dict(DEMO_CONVERTERS),
+                        rewards=dict(DEMO_REWARDS)),
         map=MapConfig(width=12, height=12, wall_density=0.05, converter_counts={"mine": 4, "charger": 2, "altar": 2}),
         kinship=KinshipConfig(scheme="teams", kin_weight=0.5),
     )
@@ -129,6 +161,7 @@ def _in_context() -> EnvConfig:
 REGISTRY: dict[str, Callable[[], EnvConfig]] = {
     "arena": _arena,
     "arena-small": _arena_small,
+    "arena-demo": _arena_demo,
     "navigation": _navigation,
     "maze": _maze(15, 300, "maze"),
     "maze-small": _maze(9, 100, "maze-small"),
