@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "state_archive.hpp"
@@ -84,7 +85,8 @@ class Grid {
   const uint8_t* marker_kind_pointer(int32_t r, int32_t c) const { return marker_kinds_.data() + index(r, c); }
   // State I/O (World::save_state). The dimensions come from the rules, so only contents are stored; load checks
   // every cell id against `max_cell`, keeps the padding exactly "outside" (movement relies on it to stay on the
-  // map), and rebuilds the wall layer.
+  // map), checks that every marker expires as dropping it at a step before `step` would have it expire, and rebuilds
+  // the wall layer.
   void save(StateWriter& out) const {
     out.array(cells_);
     out.array(marker_kinds_);
@@ -92,7 +94,7 @@ class Grid {
     out.array(marker_queue_);
     out.value(static_cast<uint64_t>(marker_head_));
   }
-  void load(StateReader& in, Cell max_cell, uint8_t markers) {
+  void load(StateReader& in, Cell max_cell, uint8_t markers, int32_t step, int32_t marker_duration) {
     const size_t size = cells_.size();
     in.array(cells_, size, true, "grid.cells");
     in.array(marker_kinds_, size, true, "grid.marker_kinds");
@@ -106,7 +108,16 @@ class Grid {
     for (size_t k = 0; k < marker_queue_.size(); ++k) {
       const MarkerDrop& drop = marker_queue_[k];
       if (drop.index >= size) in.fail("grid.marker_queue: a cell index outside the grid");
-      if (k < marker_head_ || marker_expiry_[drop.index] != drop.expiry || marker_kinds_[drop.index] == 0) continue;
+      if (k < marker_head_) continue;
+      // Drops are queued in the order they expire (expire_markers stops at the first one not due), and one dropped
+      // at step s expires at s + 1 + marker_duration, after the step that follows it has ended.
+      if (drop.expiry <= step || int64_t{drop.expiry} > int64_t{step} + marker_duration)
+        in.fail("grid.marker_queue: an expiry step " + std::to_string(drop.expiry) + " outside [step + 1, step + " +
+                "marker_duration] = [" + std::to_string(int64_t{step} + 1) + ", " +
+                std::to_string(int64_t{step} + marker_duration) + "]");
+      if (k > marker_head_ && drop.expiry < marker_queue_[k - 1].expiry)
+        in.fail("grid.marker_queue: not in the order the markers expire");
+      if (marker_expiry_[drop.index] != drop.expiry || marker_kinds_[drop.index] == 0) continue;
       if (live[drop.index]++) in.fail("grid.marker_queue: two live entries for one cell");
     }
     for (size_t i = 0; i < size; ++i) {
@@ -116,6 +127,9 @@ class Grid {
         in.fail("grid.cells: cell " + std::to_string(i) + " holds " + std::to_string(cells_[i]) +
                 (on_map ? ", not a cell of this map" : "; the padding must stay outside the map"));
       if (marker_kinds_[i] > markers) in.fail("grid.marker_kinds: a marker kind that does not exist");
+      if (marker_kinds_[i] != 0 && !on_map) in.fail("grid.marker_kinds: a marker outside the map");
+      if (marker_kinds_[i] != 0 && !live[i])
+        in.fail("grid.marker_kinds: a marker with no entry in the marker queue (it would never expire)");
       walls_[i] = cells_[i] == kWallCell || cells_[i] == kOutsideCell;
     }
   }

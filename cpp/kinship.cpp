@@ -1,6 +1,8 @@
 #include "kinship.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace gridenv {
 namespace {
@@ -62,27 +64,9 @@ void Kinship::reset(const std::vector<uint8_t>& groups, Rng& rng) {
   for (int32_t a = 0; a < n; ++a) set(a, a, rules_.self_weight);
   for (int32_t a = 0; a < n; ++a) {
     for (int32_t b = a + 1; b < n; ++b) {
-      float w = 0.0f;
-      switch (rules_.scheme) {
-        case KinshipScheme::kTeams:
-          w = groups[a] == groups[b] ? rules_.kin_weight : 0.0f;
-          break;
-        case KinshipScheme::kRandom:
-          w = static_cast<float>(sample_beta(rules_.beta_a, rules_.beta_b, rng));
-          break;
-        case KinshipScheme::kClans: {
-          const int32_t family = rules_.family_size;
-          const int32_t clan = family * rules_.families_per_clan;
-          const int32_t tribe = clan * rules_.clans_per_tribe;
-          if (a / family == b / family) w = rules_.family_weight;
-          else if (a / clan == b / clan) w = rules_.clan_weight;
-          else if (a / tribe == b / tribe) w = rules_.tribe_weight;
-          break;
-        }
-        case KinshipScheme::kSelfish:
-        case KinshipScheme::kBonds:
-          break;
-      }
+      const float w = rules_.scheme == KinshipScheme::kRandom
+                          ? static_cast<float>(sample_beta(rules_.beta_a, rules_.beta_b, rng))
+                          : scheme_weight(a, b, groups);
       if (w != 0.0f) set(a, b, w);
     }
   }
@@ -90,7 +74,28 @@ void Kinship::reset(const std::vector<uint8_t>& groups, Rng& rng) {
   update_diagonal();
 }
 
-void Kinship::check_loaded(const StateReader& in) {
+float Kinship::scheme_weight(int32_t a, int32_t b, const std::vector<uint8_t>& groups) const {
+  switch (rules_.scheme) {
+    case KinshipScheme::kTeams:
+      return groups[a] == groups[b] ? rules_.kin_weight : 0.0f;
+    case KinshipScheme::kClans: {
+      const int32_t family = rules_.family_size;
+      const int32_t clan = family * rules_.families_per_clan;
+      const int32_t tribe = clan * rules_.clans_per_tribe;
+      if (a / family == b / family) return rules_.family_weight;
+      if (a / clan == b / clan) return rules_.clan_weight;
+      if (a / tribe == b / tribe) return rules_.tribe_weight;
+      return 0.0f;
+    }
+    case KinshipScheme::kRandom:
+    case KinshipScheme::kSelfish:
+    case KinshipScheme::kBonds:
+      break;
+  }
+  return 0.0f;
+}
+
+void Kinship::check_loaded(const StateReader& in, const std::vector<uint8_t>& groups) {
   const int32_t n = num_agents_;
   for (int32_t a = 0; a < n; ++a)
     for (int32_t b = 0; b < n; ++b) {
@@ -99,6 +104,21 @@ void Kinship::check_loaded(const StateReader& in) {
       if (w != weight(b, a)) in.fail("kinship.weights: not symmetric");
       if (a == b && w != rules_.self_weight) in.fail("kinship.weights: the diagonal is not kinship.self_weight");
       if (bonded_[static_cast<size_t>(a) * n + b] > 1) in.fail("kinship.bonded: not 0 or 1");
+      if (bonded(a, b) != bonded(b, a)) in.fail("kinship.bonded: not symmetric");
+      if (a == b && bonded(a, a)) in.fail("kinship.bonded: agent " + std::to_string(a) + " bonded to itself");
+    }
+  // Off the diagonal a pair has what reset gave it (drawn, under `random`), raised to bond_weight if it bonded: a
+  // state whose weights these rules cannot give was made under other rules, or forged, and would share rewards so.
+  for (int32_t a = 0; a < n; ++a)
+    for (int32_t b = a + 1; b < n; ++b) {
+      const float w = weight(a, b);
+      const bool drawn = rules_.scheme == KinshipScheme::kRandom;
+      float expected = drawn ? w : scheme_weight(a, b, groups);
+      if (bonded(a, b)) expected = std::max(expected, rules_.bond_weight);
+      if (w != expected)
+        in.fail("kinship.weights: agents " + std::to_string(a) + " and " + std::to_string(b) + " have weight " +
+                std::to_string(w) + "; these rules give them " + std::to_string(expected) +
+                (bonded(a, b) ? " (bonded)" : " (not bonded)"));
     }
   // What agents observe and what rewards are divided by follow from the weights: rebuilt, never trusted.
   for (int32_t a = 0; a < n; ++a)

@@ -44,20 +44,24 @@ class Kinship {
     out.array(row_sums_);
     out.array(bonded_);
   }
-  void load(StateReader& in) {
+  // `groups`: each agent's group, as reset takes it (the weights must be the ones these rules give them).
+  void load(StateReader& in, const std::vector<uint8_t>& groups) {
     const size_t pairs = static_cast<size_t>(num_agents_) * num_agents_;
     in.array(weights_, pairs, true, "kinship.weights");
     in.array(quantized_, pairs, true, "kinship.quantized");
     in.array(row_sums_, static_cast<size_t>(num_agents_), true, "kinship.row_sums");
     in.array(bonded_, pairs, true, "kinship.bonded");
-    check_loaded(in);
+    check_loaded(in, groups);
   }
 
  private:
   void set(int32_t a, int32_t b, float w);  // both (a, b) and (b, a)
   void update_row_sum(int32_t a);
   void update_diagonal();
-  void check_loaded(const StateReader& in);  // weights in [0, 1], symmetric, the rules' diagonal; derived parts rebuilt
+  // The weight the scheme gives a pair before any bond; the random scheme's are drawn in reset instead.
+  float scheme_weight(int32_t a, int32_t b, const std::vector<uint8_t>& groups) const;
+  // Weights in [0, 1], symmetric, the rules' diagonal, the scheme's (raised by bonds) off it; derived parts rebuilt.
+  void check_loaded(const StateReader& in, const std::vector<uint8_t>& groups);
   KinshipRules rules_;
   int32_t num_agents_ = 0;
   std::vector<float> weights_;

@@ -63,11 +63,14 @@ void parse_ascii_into(const MapRules& map, const GameRules& rules, Layout& layou
   }
 }
 
+// Wall lines between the rooms of a rooms map: line k of `count` across `size` cells.
+int32_t room_line(int32_t k, int32_t count, int32_t size) { return static_cast<int32_t>((int64_t(k) * (size - 1)) / count); }
+
 void carve_rooms(const MapRules& map, Rng& rng, Layout& layout, const Region& region) {
   fill(layout, region, kTileEmpty);
   fill_border(layout, region);
   // Wall lines at evenly spaced positions; rooms are the gaps between them.
-  auto line = [](int32_t k, int32_t count, int32_t size) { return static_cast<int32_t>((int64_t(k) * (size - 1)) / count); };
+  const auto line = room_line;
   for (int32_t k = 1; k < map.room_cols; ++k) {
     const int32_t c = line(k, map.room_cols, region.width);
     for (int32_t r = 0; r < region.height; ++r) tile_at(layout, region, r, c) = kTileWall;
@@ -308,6 +311,18 @@ bool locally_removable(Layout& layout, const Region& region, int32_t cell) {
   return neighbours <= 1 || links >= neighbours - 1;
 }
 
+// `agents` spawn points on distinct cells of `cells` (region-local), uniformly: a partial Fisher-Yates whose first
+// `agents` entries become the sample.
+void place_agents(int32_t agents, Rng& rng, std::vector<int32_t>& cells, Layout& layout, const Region& region) {
+  for (int32_t i = 0; i < agents; ++i) {
+    const int32_t j = i + static_cast<int32_t>(rng.below(static_cast<uint32_t>(cells.size() - i)));
+    std::swap(cells[i], cells[j]);
+    layout.agent_rows.push_back(region.top + cells[i] / region.width);
+    layout.agent_cols.push_back(region.left + cells[i] % region.width);
+    layout.agent_groups.push_back(0);
+  }
+}
+
 // Place the converters and then `map.agents` spawn points on distinct cells of the largest open area (computed by
 // largest_open_area into layout.cells). A converter blocks movement, so placed at random it could cut a corridor or
 // close a door. Each converter goes to a random open cell that cuts nothing locally (locally_removable); when a few
@@ -392,14 +407,7 @@ void scatter(const MapRules& map, Rng& rng, Layout& layout, const Region& region
       place_converter(cell);
     }
   }
-  // Partial Fisher-Yates: the first `map.agents` entries become a uniform random sample of distinct cells.
-  for (int32_t i = 0; i < map.agents; ++i) {
-    const int32_t j = i + static_cast<int32_t>(rng.below(static_cast<uint32_t>(area.size() - i)));
-    std::swap(area[i], area[j]);
-    layout.agent_rows.push_back(region.top + area[i] / w);
-    layout.agent_cols.push_back(region.left + area[i] % w);
-    layout.agent_groups.push_back(0);
-  }
+  place_agents(map.agents, rng, area, layout, region);
 }
 
 // Walls on the border only: the last resort of random and cave maps.
@@ -422,9 +430,233 @@ void draw_random(const MapRules& map, Rng& rng, Layout& layout, const Region& re
   largest_open_area(layout, region);
 }
 
+// Placement by construction: what scatter falls back on when it fails on a drawn map, and the bound validate_map
+// checks. A generated map is made of rooms, rectangles of open cells that doors or corridors join into one open area:
+// the interior of an open map (the last resort of random and cave maps), each room of a rooms map, each cell block of
+// a maze. A converter stands in an alcove, a wall cell beside the open area (every draw of a map of this size has at
+// least the walls beside its rooms less the wall cells its doors or corridors open), or on a slot carved out of a
+// room's cells that are not next to its walls, so that no alcove loses its open neighbour and every door stays
+// reachable: a cell whose blocking cuts nothing (locally_removable's test) and leaves every converter beside it an
+// open neighbour. Slots are carved in a fixed order with no RNG, so the counts every draw holds are known when the env
+// is made; scatter's random greedy placement can fall short of them on some draws.
+enum SlotState : uint8_t { kSlotWall = 0, kSlotOpen = 1, kSlotConverter = 2 };
+
+// Orders tried: every line not congruent to 1 mod 3 first, by rows, then by columns (open lines every third one:
+// close to the densest packing on large rooms), then plain row-major order (better on some small rooms); each then
+// takes whatever else can still go.
+constexpr int32_t kSlotOrders = 3;
+
+// Carves up to `target` slots into `state`, a room with a ring of wall around it (height x width with the ring), in
+// the given order; returns how many. Reads only the room's cells, never the ring.
+int32_t carve_slots(int32_t height, int32_t width, int32_t order, int32_t target, std::vector<uint8_t>& state) {
+  state.assign(static_cast<size_t>(height) * width, kSlotOpen);
+  auto at = [&](int32_t r, int32_t c) -> uint8_t& { return state[static_cast<size_t>(r) * width + c]; };
+  for (int32_t r = 0; r < height; ++r) at(r, 0) = at(r, width - 1) = kSlotWall;
+  for (int32_t c = 0; c < width; ++c) at(0, c) = at(height - 1, c) = kSlotWall;
+  // Only cells two or more from the edge are carved, so every cell looked at below is one of the room's.
+  auto try_carve = [&](int32_t r, int32_t c) {
+    if (at(r, c) != kSlotOpen) return false;
+    const bool ring[8] = {at(r - 1, c) == kSlotOpen,     at(r - 1, c + 1) == kSlotOpen, at(r, c + 1) == kSlotOpen,
+                          at(r + 1, c + 1) == kSlotOpen, at(r + 1, c) == kSlotOpen,     at(r + 1, c - 1) == kSlotOpen,
+                          at(r, c - 1) == kSlotOpen,     at(r - 1, c - 1) == kSlotOpen};
+    int32_t neighbours = 0, links = 0;
+    for (int32_t k = 0; k < 8; k += 2) {
+      if (!ring[k]) continue;
+      ++neighbours;
+      if (ring[k + 1] && ring[(k + 2) % 8]) ++links;
+    }
+    if (neighbours == 0 || (neighbours > 1 && links < neighbours - 1)) return false;
+    const int32_t around[4][2] = {{r - 1, c}, {r + 1, c}, {r, c - 1}, {r, c + 1}};
+    for (const auto& n : around) {
+      if (at(n[0], n[1]) != kSlotConverter) continue;
+      const int32_t its[4][2] = {{n[0] - 1, n[1]}, {n[0] + 1, n[1]}, {n[0], n[1] - 1}, {n[0], n[1] + 1}};
+      int32_t open = 0;
+      for (const auto& m : its) open += (m[0] != r || m[1] != c) && at(m[0], m[1]) == kSlotOpen;
+      if (open == 0) return false;  // the last open neighbour of that converter
+    }
+    at(r, c) = kSlotConverter;
+    return true;
+  };
+  const bool by_columns = order == 1;
+  const int32_t lines = by_columns ? width : height, length = by_columns ? height : width;
+  int32_t carved = 0;
+  for (int32_t pass = order == 2 ? 1 : 0; pass < 2; ++pass)
+    for (int32_t i = 2; i < lines - 2 && carved < target; ++i) {
+      if (pass == 0 && (i - 1) % 3 == 0) continue;  // stays open: the converters on both sides stand beside it
+      for (int32_t j = 2; j < length - 2 && carved < target; ++j)
+        carved += try_carve(by_columns ? j : i, by_columns ? i : j) ? 1 : 0;
+    }
+  return carved;
+}
+
+// min(target, the most slots any order carves), that order's carving left in `state`. (An order that carves n
+// slots carves its first t < n when asked for t: each slot is tested against the ones before it only.)
+int32_t carve_best(int32_t height, int32_t width, int32_t target, std::vector<uint8_t>& state) {
+  int32_t best = 0, best_order = 0;
+  for (int32_t order = 0; order < kSlotOrders; ++order) {
+    const int32_t carved = carve_slots(height, width, order, target, state);
+    if (carved >= target) return carved;
+    if (carved > best) best = carved, best_order = order;
+  }
+  if (best_order != kSlotOrders - 1) carve_slots(height, width, best_order, target, state);
+  return best;
+}
+
+// The rooms of a map of this generator and size as (top, left, height, width) quadruples (map-local), and the number
+// of wall cells beside them that its doors or corridors open on every draw.
+int32_t rooms_of(const MapRules& map, int32_t height, int32_t width, std::vector<int32_t>& rooms) {
+  rooms.clear();
+  auto add = [&](int32_t top, int32_t left, int32_t h, int32_t w) { rooms.insert(rooms.end(), {top, left, h, w}); };
+  if (map.generator == MapGenerator::kRooms) {
+    for (int32_t i = 0; i < map.room_rows; ++i)
+      for (int32_t j = 0; j < map.room_cols; ++j) {
+        const int32_t top = room_line(i, map.room_rows, height) + 1, left = room_line(j, map.room_cols, width) + 1;
+        add(top, left, room_line(i + 1, map.room_rows, height) - top, room_line(j + 1, map.room_cols, width) - left);
+      }
+    return map.room_rows * (map.room_cols - 1) + (map.room_rows - 1) * map.room_cols;  // one door between neighbours
+  }
+  if (map.generator == MapGenerator::kMaze) {
+    const int32_t cw = map.corridor_width, pitch = cw + 1;
+    const int32_t rows = (height - 1) / pitch, cols = (width - 1) / pitch;
+    for (int32_t i = 0; i < rows; ++i)
+      for (int32_t j = 0; j < cols; ++j) add(1 + i * pitch, 1 + j * pitch, cw, cw);
+    return (rows * cols - 1) * cw;  // a perfect maze: a corridor cw wide between rows * cols - 1 pairs of blocks
+  }
+  add(1, 1, height - 2, width - 2);  // random and cave: an open interior
+  return 0;
+}
+
+// Corridors at least 2 wide: the top-left cell of every block below the first block row and right of the first block
+// column is a slot too. The rest of its block stays connected and reachable (every corridor into it is 2 or more cells
+// wide), and the two walls beside it are beside another block's cell, no top-left one, so they stay alcoves. Their
+// cells (map-local) go to `slots` if given; returns how many.
+int32_t maze_corner_slots(const MapRules& map, int32_t height, int32_t width, std::vector<int32_t>* slots) {
+  const int32_t pitch = map.corridor_width + 1, rows = (height - 1) / pitch, cols = (width - 1) / pitch;
+  if (map.generator != MapGenerator::kMaze || map.corridor_width < 2 || rows < 2 || cols < 2) return 0;
+  if (slots != nullptr)
+    for (int32_t i = 1; i < rows; ++i)
+      for (int32_t j = 1; j < cols; ++j) slots->push_back((1 + i * pitch) * width + 1 + j * pitch);
+  return (rows - 1) * (cols - 1);
+}
+
+// The most converters every draw of this map holds, counted no further than `needed` (validate_map's bound).
+int64_t converters_every_draw_holds(const MapRules& map, int32_t needed) {
+  std::vector<int32_t> rooms;
+  std::vector<uint8_t> open, state;
+  const int32_t opened = rooms_of(map, map.height, map.width, rooms);
+  open.assign(static_cast<size_t>(map.height) * map.width, 0);
+  for (size_t k = 0; k < rooms.size(); k += 4)
+    for (int32_t r = rooms[k]; r < rooms[k] + rooms[k + 2]; ++r)
+      for (int32_t c = rooms[k + 1]; c < rooms[k + 1] + rooms[k + 3]; ++c) open[static_cast<size_t>(r) * map.width + c] = 1;
+  int64_t total = -int64_t{opened};
+  if (map.generator == MapGenerator::kMaze) {
+    // Each of a perfect maze's rooms - 1 corridors ends beside two pillars (the wall cells where wall lines cross,
+    // beside no room) and a pillar is beside at most 3 of them (the 4 around it would close a loop): so at least
+    // 2 (rooms - 1) / 3 pillars are alcoves on every draw.
+    const int64_t corridors = static_cast<int64_t>(rooms.size() / 4) - 1;
+    total += (2 * corridors + 2) / 3;
+    if (map.corridor_width >= 2) total += maze_corner_slots(map, map.height, map.width, nullptr);
+  }
+  for (int32_t r = 0; r < map.height; ++r)
+    for (int32_t c = 0; c < map.width; ++c) {
+      if (open[static_cast<size_t>(r) * map.width + c]) continue;
+      const bool beside = (r > 0 && open[static_cast<size_t>(r - 1) * map.width + c]) ||
+                          (r + 1 < map.height && open[static_cast<size_t>(r + 1) * map.width + c]) ||
+                          (c > 0 && open[static_cast<size_t>(r) * map.width + c - 1]) ||
+                          (c + 1 < map.width && open[static_cast<size_t>(r) * map.width + c + 1]);
+      total += beside ? 1 : 0;
+    }
+  // Rooms of one size hold as many slots each (a maze's blocks all have one size): carve each size once.
+  int32_t last_height = -1, last_width = -1, per_room = 0;
+  for (size_t k = 0; k < rooms.size() && total < needed; k += 4) {
+    if (rooms[k + 2] != last_height || rooms[k + 3] != last_width) {
+      last_height = rooms[k + 2], last_width = rooms[k + 3];
+      per_room = carve_best(last_height + 2, last_width + 2, INT32_MAX, state);
+    }
+    total += per_room;
+  }
+  return total;
+}
+
+// Places the objects on the drawn map in `region` (walls and open cells, no objects yet; its open cells one area, and
+// at least as many as the objects) by construction; validate_map has checked that the converters fit every draw.
+void place_by_construction(const MapRules& map, Rng& rng, Layout& layout, const Region& region,
+                           const std::string& field) {
+  const int32_t h = region.height, w = region.width;
+  const int32_t converters = objects_to_place(map) - map.agents;
+  auto tile = [&](int32_t cell) -> uint8_t& { return tile_at(layout, region, cell / w, cell % w); };
+  auto open = [&](int32_t r, int32_t c) {
+    return r >= 0 && r < h && c >= 0 && c < w && tile_at(layout, region, r, c) == kTileEmpty;
+  };
+  std::vector<int32_t>& alcoves = layout.stack;
+  alcoves.clear();
+  for (int32_t r = 0; r < h; ++r)
+    for (int32_t c = 0; c < w; ++c)
+      if (tile_at(layout, region, r, c) == kTileWall &&
+          (open(r - 1, c) || open(r + 1, c) || open(r, c - 1) || open(r, c + 1)))
+        alcoves.push_back(r * w + c);
+  // Slots only for what the alcoves of this draw cannot take, room by room; the converters' cells then go to `spots`.
+  const int32_t slots = std::max(0, converters - static_cast<int32_t>(alcoves.size()));
+  std::vector<int32_t>& spots = layout.leaves;
+  spots.clear();
+  if (slots > 0 && maze_corner_slots(map, h, w, &spots) > slots) spots.resize(static_cast<size_t>(slots));
+  rooms_of(map, h, w, layout.rooms);
+  std::vector<uint8_t>& state = layout.buffer;
+  for (size_t k = 0; k < layout.rooms.size() && static_cast<int32_t>(spots.size()) < slots; k += 4) {
+    const int32_t top = layout.rooms[k], left = layout.rooms[k + 1], rh = layout.rooms[k + 2], rw = layout.rooms[k + 3];
+    carve_best(rh + 2, rw + 2, slots - static_cast<int32_t>(spots.size()), state);
+    for (int32_t r = 1; r <= rh; ++r)
+      for (int32_t c = 1; c <= rw; ++c)
+        if (state[static_cast<size_t>(r) * (rw + 2) + c] == kSlotConverter) spots.push_back((top + r - 1) * w + left + c - 1);
+  }
+  if (static_cast<int32_t>(spots.size()) < slots)  // validate_map refuses such counts when the env is made
+    fail(field + ": " + std::to_string(converters) + " converters cannot all keep an open neighbour on this " +
+         std::to_string(w) + "x" + std::to_string(h) + " map");
+  for (int32_t i = 0; i < converters - slots; ++i) {  // a uniform sample of the alcoves for the rest
+    const int32_t j = i + static_cast<int32_t>(rng.below(static_cast<uint32_t>(alcoves.size() - i)));
+    std::swap(alcoves[i], alcoves[j]);
+    spots.push_back(alcoves[i]);
+  }
+  rng.shuffle(spots.data(), static_cast<uint32_t>(spots.size()));  // kinds in random places
+  size_t next = 0;
+  for (size_t kind = 0; kind < map.converter_counts.size(); ++kind)
+    for (int32_t k = 0; k < map.converter_counts[kind]; ++k) tile(spots[next++]) = static_cast<uint8_t>(kTileFirstConverter + kind);
+  std::vector<int32_t>& free_cells = layout.cells;
+  free_cells.clear();
+  for (int32_t cell = 0; cell < h * w; ++cell)
+    if (tile(cell) == kTileEmpty) free_cells.push_back(cell);
+  place_agents(map.agents, rng, free_cells, layout, region);
+}
+
+// Objects onto the drawn map in `region` (its largest open area in layout.cells): scatter, which drew every map
+// earlier versions drew; where it fails although the objects fit the open area, by construction on the same draw.
+void place_objects(const MapRules& map, Rng& rng, Layout& layout, const Region& region, const std::string& field) {
+  if (objects_to_place(map) > static_cast<int32_t>(layout.cells.size())) {
+    scatter(map, rng, layout, region, field);  // refuses, naming the counts and the area
+    return;
+  }
+  std::vector<uint8_t>& drawn = layout.drawn;
+  drawn.resize(static_cast<size_t>(region.height) * region.width);
+  for (int32_t r = 0; r < region.height; ++r)
+    for (int32_t c = 0; c < region.width; ++c) drawn[static_cast<size_t>(r) * region.width + c] = tile_at(layout, region, r, c);
+  const size_t first_agent = layout.agent_rows.size();
+  try {
+    scatter(map, rng, layout, region, field);
+    return;
+  } catch (const std::invalid_argument&) {
+    layout.agent_rows.resize(first_agent);
+    layout.agent_cols.resize(first_agent);
+    layout.agent_groups.resize(first_agent);
+  }
+  for (int32_t r = 0; r < region.height; ++r)
+    for (int32_t c = 0; c < region.width; ++c) tile_at(layout, region, r, c) = drawn[static_cast<size_t>(r) * region.width + c];
+  place_by_construction(map, rng, layout, region, field);
+}
+
 // Random and cave maps: draw (from the same RNG, so the map stays a function of the seed) until the objects fit and
-// can be placed; after kDrawAttempts draws, an open interior, where they always fit (validate_map checks that they
-// fit inside the border). So a config that resets once resets always: a vector env's auto-reset never fails.
+// can be placed; after kDrawAttempts draws, an open interior, placed at random and, if that fails too, by
+// construction, which never fails for the counts validate_map lets through. So a config that resets once resets
+// always: a vector env's auto-reset never fails.
 void draw_until_objects_fit(const MapRules& map, Rng& rng, Layout& layout, const Region& region,
                             const std::string& field) {
   const size_t first_agent = layout.agent_rows.size();
@@ -442,7 +674,7 @@ void draw_until_objects_fit(const MapRules& map, Rng& rng, Layout& layout, const
     }
   }
   draw_open(layout, region);
-  scatter(map, rng, layout, region, field);
+  place_objects(map, rng, layout, region, field);
 }
 
 void generate_into(const MapRules& map, const GameRules& rules, Rng& rng, Layout& layout, const Region& region,
@@ -482,7 +714,7 @@ void generate_into(const MapRules& map, const GameRules& rules, Rng& rng, Layout
       break;
   }
   largest_open_area(layout, region);
-  scatter(map, rng, layout, region, field);
+  place_objects(map, rng, layout, region, field);
 }
 
 }  // namespace
@@ -568,6 +800,23 @@ void validate_map(const MapRules& map, const GameRules& rules, const std::string
                 std::to_string(map.width) + "x" + std::to_string(map.height) + " map (" + std::to_string(interior) +
                 " cells); enlarge the map or lower the counts");
   }
+  // Every converter needs an open cell beside it that the agents reach. Where a draw's random placement fails, the
+  // placement by construction holds what every draw of this size holds; more than that could fail on some seed (an
+  // auto-reset would then break a vector env), so it is refused here. (Objects beyond a maze's or rooms map's open
+  // area are refused by World's trial draw, with that area's size.)
+  if (map.generator == MapGenerator::kMaze || map.generator == MapGenerator::kRooms) {
+    std::vector<int32_t> rooms;
+    int64_t open_cells = rooms_of(map, map.height, map.width, rooms);
+    for (size_t k = 0; k < rooms.size(); k += 4) open_cells += int64_t{rooms[k + 2]} * rooms[k + 3];
+    if (objects_to_place(map) > open_cells) return;  // the trial draw refuses them, naming the open area
+  }
+  const int32_t converters = objects_to_place(map) - map.agents;
+  if (converters > 0 && converters_every_draw_holds(map, converters) < converters)
+    require(false, "agents, converter_counts: " + std::to_string(map.agents) + " agents and " +
+                       std::to_string(converters) + " converters do not fit a " + std::to_string(map.width) + "x" +
+                       std::to_string(map.height) + " map: a converter needs an open cell beside it, and at most " +
+                       std::to_string(converters_every_draw_holds(map, INT32_MAX)) +
+                       " can have one on every draw; enlarge the map or lower the counts");
 }
 
 void generate_map(const GameRules& rules, Rng& rng, Layout& layout) {

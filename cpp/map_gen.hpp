@@ -13,7 +13,10 @@
 // All but ascii then place the converters and `agents` spawn points on distinct cells of the map's largest connected
 // open area, converters only where they cut no path (leaves of a random spanning tree, else alcoves in the walls
 // beside the open area): every agent can reach every other agent and a cell next to every converter (of its own
-// part, in a composite: parts are walled apart by design). A cave too small for its objects is drawn again (up to 20 times).
+// part, in a composite: parts are walled apart by design). A random or cave map too small or walled for its objects
+// is drawn again (up to 20 times), then its interior left open. Where that random placement fails, the objects are
+// placed on the same draw by construction (alcoves, and slots carved in a fixed order), which holds as many as every
+// draw of that size holds; validate_map refuses more, so every reset of an accepted config succeeds.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +40,8 @@ struct Layout {
   std::vector<uint8_t> agent_groups;  // from ASCII digits; used only when the whole map is ASCII
   // Scratch space reused by the generators.
   std::vector<int32_t> cells, stack, parent, children, leaves;
-  std::vector<uint8_t> buffer;
+  std::vector<int32_t> rooms;  // (top, left, height, width) of each room, for the placement by construction
+  std::vector<uint8_t> buffer, drawn;  // drawn: the map before objects, restored when scatter fails
 };
 
 // Height and width a map will have (composite: derived from its parts). Throws std::invalid_argument when a

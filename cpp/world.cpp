@@ -304,9 +304,9 @@ size_t World::memory_bytes() const {
   return grid_.memory_bytes() + agents_.capacity() * sizeof(Agent) + converters_.capacity() * sizeof(Converter) +
          inventory_.capacity() * sizeof(int32_t) + order_.capacity() * sizeof(int32_t) +
          raw_rewards_.capacity() * sizeof(float) + stats_.capacity() * sizeof(double) + n * n * (sizeof(float) + 1) +
-         n * sizeof(float) + layout_.tiles.capacity() + layout_.buffer.capacity() +
+         n * sizeof(float) + layout_.tiles.capacity() + layout_.buffer.capacity() + layout_.drawn.capacity() +
          (layout_.cells.capacity() + layout_.stack.capacity() + layout_.parent.capacity() +
-          layout_.children.capacity() + layout_.leaves.capacity()) * sizeof(int32_t) +
+          layout_.children.capacity() + layout_.leaves.capacity() + layout_.rooms.capacity()) * sizeof(int32_t) +
          (layout_.agent_rows.capacity() + layout_.agent_cols.capacity() + actions_now_.capacity()) * sizeof(int32_t) +
          sizeof(World);
 }

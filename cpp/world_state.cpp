@@ -6,6 +6,7 @@
 // Not saved: the rules (the loading world has its own, and the fingerprint must match), the map generator's
 // scratch layout (rebuilt at the next reset) and the caller's buffers.
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -124,22 +125,22 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
   in.value(rng);
   in.value(step);
   in.value(num_terminated);
+  if (step < 0 || step > rules_.max_steps) in.fail("step: outside [0, max_steps]");  // the grid's markers need it
   const size_t max_converters = static_cast<size_t>(kMaxObjects - num_agents_);
   grid.load(in, static_cast<Cell>(kFirstObjectCell + num_agents_ + max_converters - 1),
-            static_cast<uint8_t>(rules_.markers));
+            static_cast<uint8_t>(rules_.markers), step, rules_.marker_duration);
   in.array(agents, static_cast<size_t>(num_agents_), true, "agents");
   in.array(converters, max_converters, false, "converters");
   in.array(inventory, static_cast<size_t>(num_agents_) * num_resources(), true, "inventories");
   in.array(order, static_cast<size_t>(num_agents_), true, "action_order");
   in.array(raw_rewards, static_cast<size_t>(num_agents_), true, "raw_rewards");
   in.array(recipe_of_kind, rules_.converters.size(), true, "recipe_of_kind");
-  kinship.load(in);
+  kinship.load(in, groups_);
   in.array(stats, static_cast<size_t>(num_agents_) * stat_names_.size(), true, "stats");
   in.expect_end();
 
   // Every value that indexes memory or steers a loop is checked; a consistent grid (each object where it says) too.
   if (rng.is_zero()) in.fail("rng: an all-zero generator state (it would never produce another number)");
-  if (step < 0 || step > rules_.max_steps) in.fail("step: outside [0, max_steps]");
   if (num_terminated < 0 || num_terminated > num_agents_) in.fail("num_terminated: outside [0, agents]");
   const int32_t num_objects = num_agents_ + static_cast<int32_t>(converters.size());
   for (int32_t cell_index = 0; cell_index < height() * width(); ++cell_index) {
@@ -161,13 +162,33 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
                     agent.last_action >= -1 && agent.last_action < num_actions() &&
                     (agent.terminated || grid.at(agent.row, agent.col) == agent_cell(a));
     if (!ok) in.fail("agents[" + std::to_string(a) + "]: inconsistent with the rules or the grid");
+    const std::string name = "agents[" + std::to_string(a) + "]";
+    // Groups are fixed by the rules (kinship and observations follow them); a body is the group's own or its posture.
+    if (agent.group != groups_[a])
+      in.fail(name + ".group: " + std::to_string(agent.group) + ", but the rules put agent " + std::to_string(a) +
+              " in group " + std::to_string(groups_[a]));
+    const int32_t posture = rules_.posture_body[agent.group];
+    if (agent.body != agent.group && agent.body != posture)
+      in.fail(name + ".body: " + std::to_string(agent.body) + ", neither its group's body (" +
+              std::to_string(agent.group) + ") nor its posture body (" +
+              (posture < 0 ? std::string("none") : std::to_string(posture)) + ")");
+    if (agent.bond_target == a) in.fail(name + ".bond_target: the agent itself");
     // Step counters the engine subtracts from the current step: bounded, so no difference can overflow.
     if (agent.frozen_until < 0 || agent.frozen_until > step + 1 + rules_.combat.freeze_steps)
       in.fail("agents[" + std::to_string(a) + "].frozen_until: outside [0, step + 1 + combat.freeze_steps]");
     if (agent.bond_step < 0 || agent.bond_step > step)
       in.fail("agents[" + std::to_string(a) + "].bond_step: outside [0, step]");
-    if (agent.walls_built < 0 || agent.walls_destroyed < 0)
-      in.fail("agents[" + std::to_string(a) + "]: negative walls_built or walls_destroyed");
+    // Counters the engine increments: at most one a step (and the rules' cap), so the next one cannot overflow.
+    const int32_t steps_run = step;  // a plain local: C++17 lambdas cannot capture a structured binding (clang)
+    auto require_count = [&](const char* field, int32_t value, int32_t cap, const char* cap_name) {
+      const int32_t high = cap > 0 ? std::min(steps_run, cap) : steps_run;
+      if (value < 0 || value > high)
+        in.fail(name + "." + field + ": " + std::to_string(value) + " outside [0, " + std::to_string(high) +
+                "] (one a step at most" + (cap > 0 ? std::string(", and ") + cap_name : std::string()) + ")");
+    };
+    require_count("walls_built", agent.walls_built, rules_.build.max_walls_per_agent, "build.max_walls_per_agent");
+    require_count("walls_destroyed", agent.walls_destroyed, rules_.build.max_destroys_per_agent,
+                  "build.max_destroys_per_agent");
     const std::vector<int32_t>& caps = rules_.bodies[agent.body].resource_caps;
     for (int32_t r = 0; r < num_resources(); ++r) {
       const int32_t amount = inventory[static_cast<size_t>(a) * num_resources() + r];
@@ -178,14 +199,17 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
     terminated += agent.terminated ? 1 : 0;
   }
   if (terminated != num_terminated) in.fail("num_terminated: does not match the agents");
-  for (int32_t recipe : recipe_of_kind)
+  std::vector<uint8_t> recipe_seen(rules_.converters.size(), 0);
+  for (int32_t recipe : recipe_of_kind) {
     if (recipe < 0 || recipe >= static_cast<int32_t>(rules_.converters.size())) in.fail("recipe_of_kind: no such recipe");
+    if (recipe_seen[recipe]++) in.fail("recipe_of_kind: not a permutation of the converter kinds");
+  }
   for (size_t k = 0; k < recipe_of_kind.size() && !rules_.shuffle_recipes; ++k)
     if (recipe_of_kind[k] != static_cast<int32_t>(k)) in.fail("recipe_of_kind: shuffled, but these rules do not shuffle");
   for (float value : raw_rewards)
     if (!std::isfinite(value)) in.fail("raw_rewards: not a finite number");
-  for (double value : stats)
-    if (!std::isfinite(value)) in.fail("stats: not a finite number");
+  for (double value : stats)  // VecWorld hands episode stats out as float32
+    if (!(std::fabs(value) <= FLT_MAX)) in.fail("stats: not a finite number in float32's range");
   int32_t max_cooldown = 0;
   for (const ConverterRules& recipe : rules_.converters) max_cooldown = std::max(max_cooldown, recipe.cooldown);
   std::vector<uint8_t> seen(static_cast<size_t>(num_agents_), 0);
@@ -205,7 +229,29 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
       if (ok) seen[user] = 1;
     }
     if (!ok) in.fail("converters[" + std::to_string(i) + "]: inconsistent with the rules or the grid");
+    // One use a step at most, and its recipe's max_uses: the next ++uses cannot overflow.
+    const int32_t max_uses = rules_.converters[recipe_of_kind[converter.kind]].max_uses;
+    const int32_t high = max_uses > 0 ? std::min(step, max_uses) : step;
+    if (converter.uses > high)
+      in.fail("converters[" + std::to_string(i) + "].uses: " + std::to_string(converter.uses) + " outside [0, " +
+              std::to_string(high) + "] (one use a step at most" + (max_uses > 0 ? ", and its max_uses)" : ")"));
   }
+  // With the checks of each object above (it stands where it says), every object id on the grid is on exactly one
+  // cell: a second one would be a ghost that others can face, attack, bond with or use.
+  for (int32_t r = 0; r < height(); ++r)
+    for (int32_t c = 0; c < width(); ++c) {
+      const int32_t object = static_cast<int32_t>(grid.at(r, c)) - kFirstObjectCell;
+      if (object < 0) continue;
+      const bool agent = object < num_agents_;
+      const int32_t row = agent ? agents[object].row : converters[object - num_agents_].row;
+      const int32_t col = agent ? agents[object].col : converters[object - num_agents_].col;
+      const std::string what = agent ? "agent " + std::to_string(object)
+                                     : "converter " + std::to_string(object - num_agents_);
+      const std::string where = "grid.cells: (" + std::to_string(r) + ", " + std::to_string(c) + ") holds " + what;
+      if (agent && agents[object].terminated) in.fail(where + ", which has reached the goal and left the grid");
+      if (row != r || col != c)
+        in.fail(where + ", which stands at (" + std::to_string(row) + ", " + std::to_string(col) + ")");
+    }
   std::fill(seen.begin(), seen.end(), 0);
   for (int32_t agent : order) {
     if (agent < 0 || agent >= num_agents_ || seen[agent]) in.fail("action_order: not a permutation of the agents");
