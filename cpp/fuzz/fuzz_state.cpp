@@ -133,7 +133,6 @@ void vec_state(const GameRules& rules, const std::vector<uint8_t>& state, uint64
   try {
     vec.reset({seed, seed + 1});
   } catch (const std::exception& error) {
-    if (dynamic_cast<const std::invalid_argument*>(&error) != nullptr && known_first_reset_refusal(rules)) return;
     finding(std::string("VecWorld.reset threw for rules World() accepted: ") + error.what());
   }
   const std::vector<uint8_t> before = vec.save_state();

@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +56,7 @@ NOT_ENGINE_FIELDS = {"name", "version"}
 
 # Python refuses, the engine accepts: reported gaps (docs/fuzzing.md, "Findings"), matched by the changed path with
 # list indices and dict keys replaced by '*'. Remove an entry once the engine refuses it too.
-KNOWN_GAPS: dict[str, str] = {
-    "game.rewards.*": "resource_rewards are not checked: NaN, inf and |r| > 1e6 are accepted, and a world that has "
-    "paid a non-finite reward refuses its own saved state (raw_rewards: not a finite number)",
-    "game.actions": "a duplicated action table entry is accepted (pydantic: actions must be unique)",
-    "game.goal.amount": "goal_amount 0 with a goal resource is accepted (pydantic: >= 1); every agent then "
-    "terminates at its first step",
-}
+KNOWN_GAPS: dict[str, str] = {}  # none open: rewards, duplicate actions and goal amount 0 were fixed in d54aeed
 # Not gaps: parameters of another generator than the map's (the engine checks them where they are read: the survey
 # finds no gap for the rooms, maze and cave envs), and stealable lists, which the translation turns into 0/1 flags
 # whatever they hold.
@@ -74,11 +67,7 @@ TRANSLATED = {"game.combat.stealable", "game.combat.stealable.*"}
 
 # Findings in the Python layer that are reported (docs/fuzzing.md) but not fixed yet; the harness lets them pass so
 # that it keeps looking for others. Delete an entry once it is fixed, and the code that lets it pass.
-KNOWN_FINDINGS = {
-    "overrides-replaced-parent": "apply_overrides checks a path against the original config but writes into the data "
-    "an earlier override replaced, so `gridenv show arena-small game.rewards=5 game.rewards.heart=1` (TypeError) or "
-    "`game={} game.rewards.heart=1` (KeyError) ends in a traceback instead of `gridenv: error: ...`",
-}
+KNOWN_FINDINGS: dict[str, str] = {}  # none open: overrides after a replaced parent were fixed in d54aeed
 
 
 class Finding(Exception):
@@ -288,12 +277,7 @@ def test_one_input(data: bytes) -> None:
         if words[0] == "file" and len(words) > 1 and words[1] in ("yaml", "json"):
             load_file(words[1], body)
         elif words[0] == "overrides":
-            try:
-                overrides(name, text.splitlines()[:8])
-            except (TypeError, KeyError, IndexError) as error:  # KNOWN_FINDINGS["overrides-replaced-parent"]
-                frame = traceback.extract_tb(error.__traceback__)[-1]
-                if STRICT or not (frame.name == "set_path" and frame.filename.endswith("overrides.py")):
-                    raise
+            overrides(name, text.splitlines()[:8])
         elif words[0] == "kwargs":
             kwargs(name, text)
         elif words[0] == "boundary":
