@@ -13,6 +13,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import gridenv
+from gridenv.replay import check_resimulation, load_replay
 from gridenv_train import TrainerConfig, load_policy
 from gridenv_train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from gridenv_train.cli import build_parser, parse_overrides
@@ -192,11 +193,14 @@ def test_the_cli_trains_evaluates_and_reports(tmp_path):
     assert "return -" not in lines[-1]  # 20-step episodes finished during the run
     assert "eval hearts per agent per episode: trained vs random" in result.stdout
     assert "│                    │" not in result.stdout  # no empty header row above the table
-    assert (tmp_path / "smoke" / "replay.npz").exists()
-    replay = np.load(tmp_path / "smoke" / "replay.npz")
-    assert replay["tiles"].shape[0] == replay["actions"].shape[0] + 1 == 21
+    assert not (tmp_path / "smoke" / "replay.npz").exists()  # the old format is gone
+    replay = load_replay(tmp_path / "smoke" / "replay.json.z")
+    assert replay.num_steps == 20 and replay.header["recorded_by"] == "gridenv-train"
     summary = json.loads((tmp_path / "smoke" / "summary.json").read_text())
-    assert summary["replay"]["return"] == pytest.approx(replay["rewards"].sum() / replay["rewards"].shape[1])
+    assert summary["replay"]["path"] == str(tmp_path / "smoke" / "replay.json.z")
+    returns = sum(frame.rewards.astype(np.float64) for frame in replay.iter_frames())
+    assert summary["replay"]["return"] == pytest.approx(returns.sum() / replay.num_agents)
+    assert check_resimulation(replay) == 21
     bad = run_cli("--env", "arena-small", "trainer.total_timestep=5")
     assert bad.returncode == 2 and "did you mean 'trainer.total_timesteps'" in bad.stderr
     refused = run_cli("--env", "arena-small", "--run", "smoke", "--train-dir", str(tmp_path), "--resume",

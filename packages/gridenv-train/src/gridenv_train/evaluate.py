@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -39,36 +38,15 @@ def evaluate(policy, env_config: gridenv.EnvConfig, episodes: int, seed: int = 0
 
 
 def record_replay(policy, env_config: gridenv.EnvConfig, path: str | Path, seed: int = 0) -> dict[str, Any]:
-    """Play one episode and save it as a compressed .npz, written atomically:
-
-    tiles (T+1, H, W) uint8 (0 empty, 1 wall, 2 agent, 3+k converter k), agents (T+1, A, 3) int32 (row, col,
-    orientation), actions (T, A) int32, rewards (T, A) float32, inventories (T+1, A, R) int32, and the env config as
-    JSON. ``gridenv.render`` can redraw any frame.
+    """Play one episode and save it as a gridenv replay (``.json.z``, docs/replays.md), written atomically: the
+    config, the seed, the engine fingerprint and every step's actions and changes. ``gridenv replay PATH`` shows it
+    in the browser; ``gridenv.replay.load_replay(PATH)`` reads it and ``check_resimulation`` re-runs it exactly.
     """
+    from gridenv.replay import record_episode
+
     env = gridenv.parallel_env(env_config)
-    observations, _ = env.reset(seed=seed)
-    agents = env.possible_agents
-    state = policy.initial_state(len(agents))
-    frames = [env.state()]
-    positions = [env.world.agent_positions()]
-    inventories = [env.world.inventories()]
-    actions_log, rewards_log = [], []
-    latest = dict(observations)  # an agent that left keeps its last observation (its action is not used)
-    while env.agents:
-        actions, state = policy.act(np.stack([latest[a] for a in agents]), state, None)
-        observations, rewards, *_ = env.step({a: int(actions[i]) for i, a in enumerate(agents) if a in env.agents})
-        latest.update(observations)
-        frames.append(env.state())
-        positions.append(env.world.agent_positions())
-        inventories.append(env.world.inventories())
-        actions_log.append(actions)
-        rewards_log.append([rewards.get(a, 0.0) for a in agents])
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, tiles=np.stack(frames), agents=np.asarray(positions, np.int32),
-                        actions=np.asarray(actions_log, np.int32), rewards=np.asarray(rewards_log, np.float32),
-                        inventories=np.asarray(inventories, np.int32), config=np.array(env_config.to_json()))
-    os.replace(tmp, path)
-    per_agent_return = float(np.sum(rewards_log)) / len(env.possible_agents)  # like evaluate()'s mean_return
-    return {"path": str(path), "steps": len(actions_log), "return": per_agent_return}
+    recorder, written = record_episode(env, policy, path, seed=seed, policy_name=getattr(policy, "source", ""),
+                                       recorded_by="gridenv-train")
+    returns = [stats["reward"] for stats in env.episode_stats()]
+    per_agent_return = float(np.sum(returns)) / len(env.possible_agents)  # like evaluate()'s mean_return
+    return {"path": str(written), "steps": recorder.num_steps, "return": per_agent_return}

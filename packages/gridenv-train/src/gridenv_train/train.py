@@ -440,7 +440,7 @@ def _evaluate(policy, env_config, config: TrainerConfig, probe, run_dir: Path) -
                          num_threads=config.num_threads),
         "eval_random": evaluate(random_policy, env_config, config.eval_episodes, seed=10_000 + config.seed,
                                 num_threads=config.num_threads),
-        "replay": record_replay(trained, env_config, run_dir / "replay.npz", seed=config.seed),
+        "replay": record_replay(trained, env_config, run_dir / "replay.json.z", seed=config.seed),
     }
 
 
