@@ -170,3 +170,22 @@ def test_the_policy_protocol_types():
     policy = load_policy("random?seed=5", spec)
     actions, state = policy.act(np.zeros((4, 12, 11, 11), np.uint8), policy.initial_state(4), np.zeros(4, bool))
     assert actions.dtype == np.int32 and actions.shape == (4,) and state is None
+
+
+def test_replays_of_each_task_are_written_and_the_oracle_replays_its_shortest_path(tmp_path):
+    from gridenv.replay import load_replay
+
+    from gridenv_evals.metrics import shortest_path
+
+    result = run(tmp_path, "run", "--suite", "maze", "--policy", "oracle", "--episodes", "1", "--replays",
+                 "--out", "out")
+    assert result.returncode == 0, result.stderr
+    suite = get_suite("maze")
+    files = sorted((tmp_path / "out" / "replays" / "oracle").glob("*.json.z"))
+    assert [f.name for f in files] == sorted(f"{t.name}-{t.seeds[0]}.json.z" for t in suite.tasks)
+    task = suite.tasks[0]
+    replay = load_replay(tmp_path / "out" / "replays" / "oracle" / f"{task.name}-{task.seeds[0]}.json.z")
+    (tiles, start), = task.initial_maps(task.seeds[:1])
+    assert replay.seed == task.seeds[0] and replay.num_steps == shortest_path(tiles, start, 3)
+    refused = run(tmp_path, "run", "--suite", "maze", "--policy", "oracle", "--replays")
+    assert refused.returncode == 2 and "--replays: give --out DIR too" in refused.stderr

@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default=None, help="write results.json, results.csv and summary.png here")
     run.add_argument("--no-progress", action="store_true")
     run.add_argument("--replays", action="store_true",
-                     help="not yet available: replays arrive with gridenv's replay format (docs/evals.md)")
+                     help="with --out: a replay of each task's first episode per policy, DIR/replays/POLICY/TASK-SEED"
+                     ".json.z (gridenv replay FILE shows it)")
     comparison = commands.add_parser("compare", help="two results.json of one suite, side by side")
     comparison.add_argument("a")
     comparison.add_argument("b")
@@ -85,9 +86,8 @@ def _show(name: str) -> None:
 
 
 def _run(args) -> int:
-    if args.replays:
-        raise ValueError("--replays: not yet available; replays arrive with gridenv's replay format (issue 14). "
-                         "Re-simulate any episode from results.json: its task config and seed are fixed by the suite")
+    if args.replays and not args.out:
+        raise ValueError("--replays: give --out DIR too (replays go to DIR/replays/)")
     if args.threads < 1:
         raise ValueError(f"--threads: expected an int >= 1, got {args.threads}")
     suite = get_suite(args.suite)
@@ -112,6 +112,9 @@ def _run(args) -> int:
             by_name = {result.name: result for shard in gathered for result in shard}
             task_results = [by_name[task.name] for task in suite.tasks]
         all_results.append(build_results(suite, uri, episodes, task_results))
+    if args.replays:  # each rank its own tasks
+        count = len(write_replays(Path(args.out), suite, mine, policies))
+        print(f"wrote {count} replays under {Path(args.out) / 'replays'}", file=sys.stderr)
     if world_size > 1:
         distributed.finish()
         if rank != 0:
@@ -125,6 +128,30 @@ def _run(args) -> int:
         for path in write_results(Path(args.out), all_results):
             print(f"wrote {path}")
     return 0
+
+
+def write_replays(out: Path, suite, tasks, policies) -> list[Path]:
+    """Each task's first episode played again by each policy, one episode at a time, as gridenv replays. A
+    deterministic policy replays the episode it was scored on; a stochastic one draws anew (its evaluation batch
+    drew for every episode of the task at once), so its replay is an episode like the scored ones, not one of them."""
+    from gridenv.replay import record_episode
+
+    from gridenv_evals.runner import task_seed
+
+    written = []
+    for uri, policy in policies:
+        folder = out / "replays" / "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in uri)
+        folder.mkdir(parents=True, exist_ok=True)
+        for task in tasks:
+            seed = task.seeds[0]
+            if hasattr(policy, "reseed"):
+                policy.reseed(task_seed(suite, task))
+            if hasattr(policy, "begin_task"):
+                policy.begin_task(task, (seed,))
+            _, path = record_episode(task.config, policy, folder / f"{task.name}-{seed}.json.z", seed=seed,
+                                     policy_name=uri, recorded_by=f"gridenv-eval {suite.full_name}")
+            written.append(path)
+    return written
 
 
 class _Progress:
