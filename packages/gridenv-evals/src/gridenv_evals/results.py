@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import gridenv
+from gridenv.atomic_file import write_atomic
 from gridenv_evals.metrics import aggregate, stratified_bootstrap_ci
 from gridenv_evals.runner import TaskResult
 from gridenv_evals.suites import Suite, suite_digest
@@ -88,22 +88,13 @@ def build_results(suite: Suite, uri: str, episodes: int, task_results: list[Task
                    aggregates=aggregates)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(tmp, path)
-
-
 def write_results(out: Path, all_results: list[Results]) -> list[Path]:
     """``out/results.json`` (one policy: its Results; several: a list), ``out/results.csv``, ``out/summary.png``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     payload = all_results[0].model_dump(mode="json") if len(all_results) == 1 else \
         [r.model_dump(mode="json") for r in all_results]
-    _write_atomic(out / "results.json", (json.dumps(payload, indent=1) + "\n").encode())
+    write_atomic(out / "results.json", (json.dumps(payload, indent=1) + "\n").encode())
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["policy", "suite", "task", "kind", "episodes", "success", "success_ci95_low",
@@ -113,8 +104,8 @@ def write_results(out: Path, all_results: list[Results]) -> list[Path]:
             writer.writerow([results.policy, f"{results.suite}-v{results.suite_version}", row.name, row.kind,
                              len(row.episodes), f"{row.success:.4f}", f"{row.success_ci95[0]:.4f}",
                              f"{row.success_ci95[1]:.4f}", f"{row.spl:.4f}", f"{row.steps:.2f}"])
-    _write_atomic(out / "results.csv", text.getvalue().encode())
-    _write_atomic(out / "summary.png", summary_png(all_results))
+    write_atomic(out / "results.csv", text.getvalue().encode())
+    write_atomic(out / "summary.png", summary_png(all_results))
     return [out / "results.json", out / "results.csv", out / "summary.png"]
 
 

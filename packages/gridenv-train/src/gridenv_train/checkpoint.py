@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_save
+from gridenv.atomic_file import write_atomic
 
 FORMAT = "gridenv-checkpoint"
 FORMAT_VERSION = 1
@@ -187,16 +187,7 @@ def decode_checkpoint(data: bytes, where: str = "checkpoint") -> dict[str, Any]:
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> Path:
     """Write atomically: a crash mid-write leaves the previous checkpoints intact and no partial file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = encode_checkpoint(payload)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, encode_checkpoint(payload))
 
 
 def list_checkpoints(directory: Path) -> list[Path]:

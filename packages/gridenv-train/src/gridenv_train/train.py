@@ -27,6 +27,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 import gridenv
 import gridenv.vector
+from gridenv.atomic_file import write_atomic
 from gridenv_train.checkpoint import (CheckpointError, checkpoint_configs, checkpoint_path, list_checkpoints,
                                      load_latest_intact, save_checkpoint)
 from gridenv_train.config import Sizes, TrainerConfig, derive_sizes
@@ -611,9 +612,7 @@ def _warn(message: str) -> None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=float))
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2, default=float))
 
 
 class ProgressBar:

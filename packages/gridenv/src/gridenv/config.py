@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gridenv import _core
+from gridenv.atomic_file import write_atomic
 from gridenv.map_gen import MapConfig
 from gridenv.overrides import MAX_CONFIG_BYTES, load_yaml
 
@@ -342,10 +343,7 @@ class EnvConfig(_Model):
     def save(self, path: str | Path) -> None:
         """Write as YAML (.yaml/.yml) or JSON (.json), atomically."""
         path = Path(path)
-        text = self.to_json() if path.suffix == ".json" else self.to_yaml()
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        write_atomic(path, self.to_json() if path.suffix == ".json" else self.to_yaml())
 
     @classmethod
     def load(cls, path: str | Path) -> EnvConfig:

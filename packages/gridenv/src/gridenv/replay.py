@@ -20,7 +20,6 @@ executed or imported; the config goes through ``EnvConfig`` validation like any 
 from __future__ import annotations
 
 import json
-import os
 import time
 import zlib
 from collections.abc import Iterator
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from gridenv.atomic_file import write_atomic
 
 FORMAT = "gridenv-replay"
 VERSION = 1
@@ -411,12 +412,7 @@ def encode_replay(document: dict[str, Any], level: int = _ZLIB_LEVEL) -> bytes:
 
 
 def write_replay(document: dict[str, Any], path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(encode_replay(document))
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, encode_replay(document))
 
 
 # --------------------------------------------------------------------------------------------------------------------
