@@ -158,6 +158,13 @@ bool World::use_converter(int32_t agent_id, Converter& converter) {
       raw_rewards_[user] += static_cast<float>(recipe.outputs[r]) * rules_.resource_rewards[r];
     }
     stat(user, stat_first_converter_used_ + converter.kind) += 1.0;
+    if (converter.pending_count > 1) {
+      stat(user, stat_joint_uses_) += 1.0;
+      bool all_kin = true;
+      for (int32_t j = 0; j < converter.pending_count; ++j)
+        if (j != i && !(kinship_.weight(user, converter.pending[j]) > 0.0f)) all_kin = false;
+      if (all_kin) stat(user, stat_joint_uses_kin_) += 1.0;
+    }
   }
   converter.pending_count = 0;
   converter.pending_step = -1;
@@ -181,6 +188,7 @@ bool World::attack(int32_t attacker_id, int32_t target_id) {
     return true;
   }
   target.frozen_until = step_ + 1 + rules_.combat.freeze_steps;
+  const bool kin = kinship_.weight(attacker_id, target_id) > 0.0f;
   target.shield = false;
   int32_t* attacker_inventory = inventory_.data() + static_cast<size_t>(attacker_id) * num_res;
   const BodyRules& attacker_body = rules_.bodies[agents_[attacker_id].body];
@@ -192,9 +200,11 @@ bool World::attack(int32_t attacker_id, int32_t target_id) {
     target_inventory[r] -= amount;
     attacker_inventory[r] += amount;
     stat(attacker_id, stat_first_stolen_ + r) += amount;
+    if (kin) stat(attacker_id, stat_stolen_kin_) += amount;
     stat(target_id, stat_first_lost_to_theft_ + r) += amount;
   }
   stat(attacker_id, stat_attack_hits_) += 1.0;
+  if (kin) stat(attacker_id, stat_attack_hits_kin_) += 1.0;
   return true;
 }
 
@@ -208,6 +218,7 @@ bool World::share(int32_t giver_id, int32_t receiver_id) {
   given -= amount;
   received += amount;
   stat(giver_id, stat_shared_given_) += amount;
+  if (kinship_.weight(giver_id, receiver_id) > 0.0f) stat(giver_id, stat_shared_given_kin_) += amount;
   stat(receiver_id, stat_shared_received_) += amount;
   return true;
 }

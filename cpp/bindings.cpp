@@ -195,6 +195,7 @@ NB_MODULE(_core, m) {
       .def_rw("goal_resource", &GameRules::goal_resource)
       .def_rw("goal_amount", &GameRules::goal_amount)
       .def_rw("shuffle_recipes", &GameRules::shuffle_recipes)
+      .def_rw("recipe_pool", &GameRules::recipe_pool)
       .def_rw("max_steps", &GameRules::max_steps)
       .def_rw("obs_height", &GameRules::obs_height)
       .def_rw("obs_width", &GameRules::obs_width)

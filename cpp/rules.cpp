@@ -130,6 +130,20 @@ void validate_rules(const GameRules& rules) {
   require_range("kinship.clans_per_tribe", kin.clans_per_tribe, 1, 4096);
   require_range("kinship.bond_window", kin.bond_window, 0, 1000000);
   require_range("kinship.bond_cost", kin.bond_cost, 0, 255);
+  if (!rules.recipe_pool.empty() && !rules.shuffle_recipes) fail("recipe_pool: needs shuffle_recipes");
+  if (rules.recipe_pool.size() > 1000000)
+    fail("recipe_pool: at most 1000000 permutations, got " + std::to_string(rules.recipe_pool.size()));
+  for (size_t p = 0; p < rules.recipe_pool.size(); ++p) {
+    const auto& permutation = rules.recipe_pool[p];
+    const std::string field = "recipe_pool[" + std::to_string(p) + "]";
+    require_size(field, permutation.size(), rules.converters.size());
+    std::vector<uint8_t> seen(rules.converters.size(), 0);
+    for (int32_t recipe : permutation) {
+      require_range(field, recipe, 0, static_cast<int64_t>(rules.converters.size()) - 1);
+      if (seen[recipe]++) fail(field + ": not a permutation of the converter kinds (repeats " +
+                               std::to_string(recipe) + ")");
+    }
+  }
   require_range("max_steps", rules.max_steps, 1, 1000000000);
   require_range("obs_height", rules.obs_height, 1, 63);
   require_range("obs_width", rules.obs_width, 1, 63);
@@ -213,6 +227,7 @@ uint64_t rules_digest(const GameRules& r) {
   d.add(k.clan_weight), d.add(k.tribe_weight), d.add(k.bond_window), d.add(k.bond_weight), d.add(k.bond_cost);
   d.add(r.agents_per_group), d.add(r.goal_resource), d.add(r.goal_amount), d.add(r.shuffle_recipes);
   d.add(r.max_steps), d.add(r.obs_height), d.add(r.obs_width), d.add(r.map);
+  if (!r.recipe_pool.empty()) d.add(r.recipe_pool);  // only when used: rules without one keep their digests
   return d.value;
 }
 

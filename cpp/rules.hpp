@@ -28,6 +28,8 @@
 //   goal_resource/_amount  an agent terminates once it holds goal_amount of goal_resource (-1: never)
 //   shuffle_recipes    permute the converters' recipes (inputs, outputs, cooldown, users) among the kinds each
 //                      reset, so what a converter does must be found out in-context
+//   recipe_pool        with shuffle_recipes: the permutations a reset may draw (uniformly), each a recipe index per
+//                      kind; empty: any permutation. A held-out split keeps evaluation recipes out of training.
 //   map                the layout generator and its parameters (MapRules)
 #pragma once
 
@@ -134,6 +136,7 @@ struct GameRules {
   int32_t goal_resource = -1;             // an agent terminates once it holds goal_amount of this (-1: never)
   int32_t goal_amount = 0;
   bool shuffle_recipes = false;           // permute the converters' recipes among the kinds at every reset
+  std::vector<std::vector<int32_t>> recipe_pool;  // the permutations shuffle_recipes draws from (empty: all)
   int32_t max_steps = 1000;
   int32_t obs_height = 11;
   int32_t obs_width = 11;

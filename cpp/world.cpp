@@ -83,6 +83,11 @@ World::World(GameRules rules) : rules_(std::move(rules)) {
   stat_walls_destroyed_ = add_stat("walls.destroyed");
   stat_bonds_formed_ = add_stat("bonds.formed");
   stat_markers_dropped_ = add_stat("markers.dropped");
+  stat_shared_given_kin_ = add_stat("share.given.kin");
+  stat_attack_hits_kin_ = add_stat("attack.hits.kin");
+  stat_stolen_kin_ = add_stat("stolen.kin");
+  stat_joint_uses_ = add_stat("joint_uses");
+  stat_joint_uses_kin_ = add_stat("joint_uses.kin");
   stat_first_action_ = static_cast<int32_t>(stat_names_.size());
   for (const ActionSpec& spec : rules_.actions) add_stat("action." + action_name(spec));
   stat_first_action_failed_ = static_cast<int32_t>(stat_names_.size());
@@ -127,7 +132,10 @@ void World::reset_unguarded(uint64_t seed, bool clear_step_outputs) {
   rng_.reseed(seed);
   if (rules_.map.generator != MapGenerator::kAscii) generate_map(rules_, rng_, layout_);
   build_from_layout();
-  if (rules_.shuffle_recipes) {
+  if (rules_.shuffle_recipes && !rules_.recipe_pool.empty()) {
+    const auto& drawn = rules_.recipe_pool[rng_.below(static_cast<uint32_t>(rules_.recipe_pool.size()))];
+    std::copy(drawn.begin(), drawn.end(), recipe_of_kind_.begin());
+  } else if (rules_.shuffle_recipes) {
     for (size_t k = 0; k < recipe_of_kind_.size(); ++k) recipe_of_kind_[k] = static_cast<int32_t>(k);
     rng_.shuffle(recipe_of_kind_.data(), static_cast<uint32_t>(recipe_of_kind_.size()));
   }

@@ -144,6 +144,9 @@ class World {
   int32_t stat_shared_received_ = 0, stat_attack_hits_ = 0, stat_attack_blocked_ = 0, stat_frozen_steps_ = 0;
   int32_t stat_shield_steps_ = 0, stat_walls_built_ = 0, stat_walls_destroyed_ = 0, stat_bonds_formed_ = 0;
   int32_t stat_markers_dropped_ = 0, stat_shield_absorbed_ = 0;
+  // The same acts toward kin (kinship weight > 0 with the other agent when it happens): cooperation read by kin.
+  int32_t stat_shared_given_kin_ = 0, stat_attack_hits_kin_ = 0, stat_stolen_kin_ = 0, stat_joint_uses_ = 0;
+  int32_t stat_joint_uses_kin_ = 0;
 
   // Caller-owned buffers (see the header comment); null until bind_buffers.
   uint8_t* observations_ = nullptr;

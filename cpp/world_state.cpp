@@ -206,6 +206,9 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
   }
   for (size_t k = 0; k < recipe_of_kind.size() && !rules_.shuffle_recipes; ++k)
     if (recipe_of_kind[k] != static_cast<int32_t>(k)) in.fail("recipe_of_kind: shuffled, but these rules do not shuffle");
+  if (!rules_.recipe_pool.empty() &&
+      std::find(rules_.recipe_pool.begin(), rules_.recipe_pool.end(), recipe_of_kind) == rules_.recipe_pool.end())
+    in.fail("recipe_of_kind: not one of the rules' recipe_pool");
   for (float value : raw_rewards)
     if (!std::isfinite(value)) in.fail("raw_rewards: not a finite number");
   for (double value : stats)  // VecWorld hands episode stats out as float32

@@ -77,13 +77,14 @@ def test_the_command_line_lists_shows_runs_and_compares(navigation_runs, tmp_pat
 
 
 @pytest.mark.parametrize("args,message", [
-    (["run", "--suite", "navgation", "--policy", "random"], "unknown suite 'navgation'; known suites: maze-v1, "
-                                                            "navigation-v1"),
+    (["run", "--suite", "navgation", "--policy", "random"], "unknown suite 'navgation'; known suites: "
+                                                            "cooperation-v1, in-context-v1, maze-v1, navigation-v1"),
     (["run", "--suite", "maze", "--policy", "missing/run"], "policy 'missing/run': no such file or directory"),
     (["run", "--suite", "maze", "--policy", "s3://bucket/x"], "policy 's3://bucket/x': unknown scheme"),
     (["run", "--suite", "maze", "--policy", "py://no_such_module:make"], "cannot import no_such_module:make"),
     (["run", "--suite", "maze", "--policy", "baseline://nope"], "no such baseline; shipped: "
-                                                                "['reference-navigation']"),
+                                                                "['reference-in-context', 'reference-navigation', "
+                                                                "'selfish-raiders']"),
     (["run", "--suite", "maze", "--policy", "random", "--episodes", "17"], "--episodes: maze-v1 has 16 seeds"),
     (["compare", "nothing.json", "nothing.json"], "nothing.json: cannot read"),
 ])
@@ -137,10 +138,10 @@ def test_a_stable_baselines3_model_zip_plays_through_sb3_uri(tmp_path):
     policy = load_policy(f"sb3://{tmp_path / 'tiny.zip'}", spec)
     results = build_results(suite, "sb3", 2, run_suite(suite, policy, "sb3", 2, tasks=list(suite.tasks[:2])))
     assert len(results.tasks) == 2 and 0.0 <= results.aggregates["success"].mean <= 1.0
-    # A model made for the in-context env (four converter kinds: 15 observation channels) does not fit a maze.
+    # A model made for the in-context env (six converter kinds: 17 observation channels) does not fit a maze.
     other = stable_baselines3.PPO("MlpPolicy", gymnasium.make(gridenv.gym_id("in-context")), n_steps=64, verbose=0)
     other.save(tmp_path / "other.zip")
-    with pytest.raises(PolicyError, match=r"expects observations of shape \(15, 11, 11\), the task gives \(12, 11, 11\)"):
+    with pytest.raises(PolicyError, match=r"expects observations of shape \(17, 11, 11\), the task gives \(12, 11, 11\)"):
         load_policy(f"sb3://{tmp_path / 'other.zip'}", spec)
     with pytest.raises(PolicyError, match=r"sb3://.*missing.zip: no such file"):
         load_policy(f"sb3://{tmp_path / 'missing.zip'}", spec)

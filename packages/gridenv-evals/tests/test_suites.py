@@ -25,7 +25,7 @@ def test_every_task_matches_its_pinned_digest(name):
 
 
 def test_the_suites_are_what_the_issue_asks_for():
-    assert list_suites() == ["maze-v1", "navigation-v1"]
+    assert list_suites() == ["cooperation-v1", "in-context-v1", "maze-v1", "navigation-v1"]
     navigation = get_suite("navigation")  # the latest version
     assert navigation.full_name == "navigation-v1" and len(navigation.tasks) >= 30
     kinds = {task.kind for task in navigation.tasks}
@@ -34,7 +34,7 @@ def test_the_suites_are_what_the_issue_asks_for():
     maze = get_suite("maze-v1")
     assert {t.config.map.maze.algorithm for t in maze.tasks} == {"backtracker", "kruskal"}
     assert max(t.config.map.width for t in maze.tasks) >= 51 and min(t.config.map.width for t in maze.tasks) <= 9
-    assert set(pinned_digests()) == {"maze-v1", "navigation-v1"}
+    assert set(pinned_digests()) == {"cooperation-v1", "in-context-v1", "maze-v1", "navigation-v1"}
 
 
 def test_a_change_to_a_task_is_caught(monkeypatch):
@@ -45,5 +45,6 @@ def test_a_change_to_a_task_is_caught(monkeypatch):
     assert moved.digest() != task.digest()
     shifted = type(task)(task.name, task.config, tuple(s + 1 for s in task.seeds), task.kind)
     assert shifted.digest() != task.digest()
-    with pytest.raises(ValueError, match=r"unknown suite 'navgation'; known suites: maze-v1, navigation-v1"):
+    with pytest.raises(ValueError, match=r"unknown suite 'navgation'; known suites: cooperation-v1, in-context-v1, "
+                                         r"maze-v1, navigation-v1"):
         get_suite("navgation")

@@ -267,6 +267,18 @@ def test_log_lines_every_interval_when_not_a_terminal(tmp_path, tiny_env, capsys
     assert "hearts/agent" in lines[-1] and "return -" not in lines[-1]  # 30-step episodes ended by update 2
 
 
+def test_an_in_context_run_is_scored_on_the_held_out_suite_as_it_trains(tmp_path):
+    pytest.importorskip("gridenv_evals", reason="gridenv-evals is installed by the README's test command")
+    config = small_config(1, 1, eval_suite="in-context", eval_suite_episodes=4, eval_episodes=0, torch_threads=1)
+    summary = train(gridenv.resolve_config("in-context"), config, "ic", tmp_path, device="cpu", progress=False)
+    scores = summary["eval_suite"]["scores"]
+    assert summary["eval_suite"]["suite"] == "in-context-v1"
+    assert set(scores) == {"gain_mean", "return_mean", "return_first_episode", "return_last_episode"}
+    events = EventAccumulator(summary["tensorboard"], size_guidance={"scalars": 0})
+    events.Reload()
+    assert [e.value for e in events.Scalars("eval/in-context-v1/gain_mean")] == [scores["gain_mean"]]
+
+
 def test_a_suite_scores_the_policy_during_training_and_in_the_summary(tmp_path):
     pytest.importorskip("gridenv_evals", reason="gridenv-evals is installed by the README's test command")
     env = gridenv.resolve_config("navigation")
@@ -284,5 +296,6 @@ def test_a_suite_scores_the_policy_during_training_and_in_the_summary(tmp_path):
     with pytest.raises(ValueError, match=r"trainer.eval_suite: navigation-v1 observes \(12, 11, 11\) .* this env gives"):
         train(gridenv.resolve_config("arena-small"), small_config(1, 4, eval_suite="navigation"), "bad", tmp_path,
               device="cpu", progress=False)
-    with pytest.raises(ValueError, match=r"unknown suite 'mazes'; known suites: maze-v1, navigation-v1"):
+    with pytest.raises(ValueError, match=r"unknown suite 'mazes'; known suites: cooperation-v1, in-context-v1, "
+                                         r"maze-v1, navigation-v1"):
         train(env, small_config(1, 1, eval_suite="mazes"), "bad2", tmp_path, device="cpu", progress=False)

@@ -4,8 +4,11 @@
     gridenv-eval show SUITE
     gridenv-eval run --suite SUITE --policy URI [--policy URI ...] [--episodes N] [--threads T] [--out DIR]
     gridenv-eval compare A.json B.json
+    gridenv-eval substrate NAME [--kinship K] [--training]      (a cooperation substrate's config as YAML)
+    gridenv-eval experiment kinship --budget B --seeds S [--jobs J] [--torchrun N] [--out DIR]
 
-Policy URIs: random, random?seed=S, oracle, baseline://NAME (shipped reference policies), sb3://MODEL.zip,
+Policy URIs: random, random?seed=S, oracle, explorer (in-context suites), cooperator and defector (cooperation
+suites), baseline://NAME (shipped reference policies), sb3://MODEL.zip,
 py://package.module:factory, or a gridenv-train checkpoint (a path, a run directory, file://PATH).
 Sharded over processes: torchrun --nproc-per-node N -m gridenv_evals run ... (identical results).
 """
@@ -17,8 +20,11 @@ import sys
 from pathlib import Path
 
 from gridenv_evals import distributed
+from gridenv_evals.cooperation import build_cooperation_results, run_cooperation
+from gridenv_evals.experiment import SCHEMES
+from gridenv_evals.in_context import build_in_context_results, run_in_context
 from gridenv_evals.policies import PolicyError, load_policy
-from gridenv_evals.results import build_results, compare, leaderboard, load_results, write_results
+from gridenv_evals.results import build_results, compare, leaderboard_any, load_results, write_results
 from gridenv_evals.runner import run_suite, task_spec
 from gridenv_evals.suites import check_pinned, get_suite, list_suites, pinned_digests
 
@@ -40,6 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--replays", action="store_true",
                      help="with --out: a replay of each task's first episode per policy, DIR/replays/POLICY/TASK-SEED"
                      ".json.z (gridenv replay FILE shows it)")
+    substrate = commands.add_parser("substrate", help="a cooperation substrate's env config as YAML (for "
+                                    "gridenv-train --env FILE)")
+    substrate.add_argument("name", help="joint-altar, division-of-labour or raiders")
+    substrate.add_argument("--kinship", default="selfish", help="selfish, teams, clans or bonds [selfish]")
+    substrate.add_argument("--training", action="store_true", help="with the training rewards (diamond 0.1, "
+                           "energy 0.01, heart 1) instead of hearts alone")
+    experiment = commands.add_parser("experiment", help="the kinship experiment: train under each kinship scheme, "
+                                     "evaluate on cooperation-v1 (docs/evals.md)")
+    experiment.add_argument("which", choices=["kinship"])
+    experiment.add_argument("--budget", type=int, default=400_000, help="agent-steps per training run [400000]")
+    experiment.add_argument("--seeds", type=int, default=3, help="seeds per scheme [3]")
+    experiment.add_argument("--substrate", default="division-of-labour", help="the training substrate "
+                            "[division-of-labour]")
+    experiment.add_argument("--schemes", default=",".join(SCHEMES), help=f"comma-separated [{','.join(SCHEMES)}]")
+    experiment.add_argument("--jobs", type=int, default=2, help="trainings at once [2]")
+    experiment.add_argument("--torchrun", type=int, default=1, help="processes per training (torchrun) [1]")
+    experiment.add_argument("--episodes", type=int, default=None, help="episodes per scenario [the suite's: 4]")
+    experiment.add_argument("--out", default="kinship-experiment", help="[kinship-experiment]")
     comparison = commands.add_parser("compare", help="two results.json of one suite, side by side")
     comparison.add_argument("a")
     comparison.add_argument("b")
@@ -60,6 +84,15 @@ def main(argv: list[str] | None = None) -> int:
             _show(args.suite)
         elif args.command == "run":
             return _run(args)
+        elif args.command == "experiment":
+            from gridenv_evals.experiment import run_kinship
+
+            run_kinship(Path(args.out), args.budget, args.seeds, args.substrate, args.jobs, args.torchrun,
+                        args.episodes, tuple(s for s in args.schemes.split(",") if s))
+        elif args.command == "substrate":
+            from gridenv_evals.suites.cooperation import substrate
+
+            print(substrate(args.name, args.kinship, training=args.training).to_yaml(), end="")
         else:
             print(compare(*load_results(args.a)[:1], *load_results(args.b)[:1]))
     except (ValueError, PolicyError, FileNotFoundError) as error:
@@ -72,6 +105,26 @@ def _show(name: str) -> None:
     suite = get_suite(name)
     pinned = pinned_digests().get(suite.full_name, {})
     print(f"{suite.full_name}: {suite.description}")
+    if suite.protocol == "in-context":
+        print(f"{len(suite.tasks)} trials of {suite.episodes} episodes, memory kept within a trial (dones never set; "
+              f"initial_state at each trial); scores: return per episode index (mean, median, 20th percentile) and "
+              f"in-context gain = mean of the last 3 episodes - the first, 95% stratified-bootstrap CIs "
+              f"(docs/evals.md)")
+        print(f"{'trial':12s} {'max_steps':>9s}  {'seeds':14s} {'recipe (held out)':36s} digest")
+        for task in suite.tasks:
+            print(f"{task.name:12s} {task.config.game.max_steps:9d}  {task.seeds[0]}..{task.seeds[-1]:<7d} "
+                  f"{task.kind:36s} {pinned.get(task.name, 'unpinned')[:16]}")
+        return
+    if suite.protocol == "cooperation":
+        print(f"{len(suite.tasks)} scenarios of {suite.episodes} episodes; agents 0 and 1 focal (the evaluated "
+              f"policy), 2 and 3 background; scores: focal per-capita hearts, normalised per scenario between the "
+              f"worst (0) and best (1) published focal baselines, and social measures by kin / non-kin "
+              f"(docs/evals.md)")
+        print(f"{'scenario':36s} {'max_steps':>9s}  {'seeds':12s} digest")
+        for task in suite.tasks:
+            print(f"{task.name:36s} {task.config.game.max_steps:9d}  {task.seeds[0]}..{task.seeds[-1]:<6d} "
+                  f"{pinned.get(task.name, 'unpinned')[:16]}")
+        return
     print(f"{len(suite.tasks)} tasks, {suite.episodes} episodes each (episode i reset with the task's seed i); "
           f"metrics: success, SPL, steps; aggregates: mean and IQM over all episodes with 95% stratified-bootstrap "
           f"CIs (docs/evals.md)")
@@ -95,23 +148,39 @@ def _run(args) -> int:
     if world_size > 1:
         distributed.init()
     spec = task_spec(suite.tasks[0])
-    policies = [(uri, load_policy(uri, spec)) for uri in args.policy]  # refused before any episode runs
+    # refused before any episode runs
+    policies = [(uri, load_policy(uri, spec, protocol=suite.protocol)) for uri in args.policy]
     episodes = args.episodes or suite.episodes
     mine = [task for i, task in enumerate(suite.tasks) if i % world_size == rank]
     all_results = []
     for uri, policy in policies:
         progress = None if args.no_progress or rank != 0 else _Progress(f"{suite.full_name} {uri}", len(mine))
-        task_results = run_suite(suite, policy, uri, episodes, args.threads, tasks=mine,
-                                 progress=progress.advance if progress else None)
+        if suite.protocol == "in-context":
+            task_results = run_in_context(suite, policy, uri, episodes, tasks=mine,
+                                          progress=progress.advance if progress else None)
+        elif suite.protocol == "cooperation":
+            task_results = run_cooperation(suite, policy, uri, episodes, tasks=mine,
+                                           progress=progress.advance if progress else None)
+        else:
+            task_results = run_suite(suite, policy, uri, episodes, args.threads, tasks=mine,
+                                     progress=progress.advance if progress else None)
         if progress:
             progress.close()
         if world_size > 1:
             gathered = distributed.gather(task_results, rank, world_size)
             if rank != 0:
                 continue
-            by_name = {result.name: result for shard in gathered for result in shard}
-            task_results = [by_name[task.name] for task in suite.tasks]
-        all_results.append(build_results(suite, uri, episodes, task_results))
+            if suite.protocol in ("in-context", "cooperation"):
+                task_results = {name: rows for shard in gathered for name, rows in shard.items()}
+            else:
+                by_name = {result.name: result for shard in gathered for result in shard}
+                task_results = [by_name[task.name] for task in suite.tasks]
+        if suite.protocol == "in-context":
+            all_results.append(build_in_context_results(suite, uri, task_results))
+        elif suite.protocol == "cooperation":
+            all_results.append(build_cooperation_results(suite, uri, task_results))
+        else:
+            all_results.append(build_results(suite, uri, episodes, task_results))
     if args.replays:  # each rank its own tasks
         count = len(write_replays(Path(args.out), suite, mine, policies))
         print(f"wrote {count} replays under {Path(args.out) / 'replays'}", file=sys.stderr)
@@ -123,7 +192,7 @@ def _run(args) -> int:
     if changed:
         print(f"gridenv-eval: warning: {suite.full_name} differs from its pinned digests in {changed}: these "
               f"results are not comparable with published ones", file=sys.stderr)
-    print(leaderboard(all_results))
+    print(leaderboard_any(all_results))
     if args.out:
         for path in write_results(Path(args.out), all_results):
             print(f"wrote {path}")
@@ -148,6 +217,9 @@ def write_replays(out: Path, suite, tasks, policies) -> list[Path]:
                 policy.reseed(task_seed(suite, task))
             if hasattr(policy, "begin_task"):
                 policy.begin_task(task, (seed,))
+            if hasattr(policy, "begin_trials"):  # in-context: the trial's first episode
+                policy.begin_trials([task])
+                policy.begin_episode(0)
             _, path = record_episode(task.config, policy, folder / f"{task.name}-{seed}.json.z", seed=seed,
                                      policy_name=uri, recorded_by=f"gridenv-eval {suite.full_name}")
             written.append(path)

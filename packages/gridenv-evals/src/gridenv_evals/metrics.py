@@ -27,19 +27,27 @@ BOOTSTRAP_SEED = 0
 def plan_to_goal(tiles: np.ndarray, start: tuple[int, int, int], goal_tile: int) -> list[str] | None:
     """The shortest action sequence from ``start`` (row, col, orientation) to using a converter with tile code
     ``goal_tile``, or None when none is reachable. A move turns the agent toward its direction and steps there if
-    the cell is empty; into anything else it only turns. The agent's own start cell counts as empty."""
-    height, width = tiles.shape
+    the cell is empty; into anything else it only turns. The agent's own start cell counts as empty (and so do other
+    agents' cells: the navigation tasks have one agent)."""
     blocked = (tiles != EMPTY) & (tiles != AGENT)
-    goal = tiles == goal_tile
+    plan = plan_to_face(blocked, tiles == goal_tile, start)
+    return None if plan is None else plan + ["use"]
+
+
+def plan_to_face(blocked: np.ndarray, goal: np.ndarray, start: tuple[int, int, int]) -> list[str] | None:
+    """The fewest moves from ``start`` (row, col, orientation) that leave the agent facing a cell where ``goal`` is
+    True (BFS over cell and facing; a move into a ``blocked`` cell or off the map only turns). [] when it already
+    faces one; None when none can be faced."""
+    height, width = blocked.shape
+    start = tuple(int(x) for x in start)
     parent: dict[tuple[int, int, int], tuple[tuple[int, int, int], str] | None] = {start: None}
     queue = deque([start])
     while queue:
         state = queue.popleft()
         row, col, facing = state
-        d_row, d_col = MOVES[facing][1], MOVES[facing][2]
-        ahead = (row + d_row, col + d_col)
+        ahead = (row + MOVES[facing][1], col + MOVES[facing][2])
         if 0 <= ahead[0] < height and 0 <= ahead[1] < width and goal[ahead]:
-            plan = ["use"]
+            plan = []
             while parent[state] is not None:
                 state, action = parent[state]
                 plan.append(action)

@@ -100,10 +100,22 @@ class OraclePolicy:
         return actions, state + 1
 
 
+EVAL_TORCH_THREADS = 1
+"""Torch threads while evaluating on a CPU: batches are a few rows, so more threads only contend (with env
+threads, other ranks or a neighbour process). Seen: re-running cooperation-v1's baselines, about a minute per
+baseline at one thread, was still running after 15 minutes with torch's default threads under pytest-xdist beside
+another busy process."""
+
+
 class TrainedPolicyAdapter:
-    """A gridenv-train checkpoint (its CNN + LSTM), sampling actions from a generator reseeded per task."""
+    """A gridenv-train checkpoint (its CNN + LSTM), sampling actions from a generator reseeded per task. Loading one
+    sets torch to EVAL_TORCH_THREADS intra-op threads when it has more."""
 
     def __init__(self, uri: str, device: str = "cpu", deterministic: bool = False):
+        import torch
+
+        if torch.get_num_threads() > EVAL_TORCH_THREADS:
+            torch.set_num_threads(EVAL_TORCH_THREADS)
         try:
             from gridenv_train.policy_api import load_policy as load_trained
         except ImportError:
@@ -170,14 +182,35 @@ def baseline_path(name: str) -> Path:
     return path
 
 
-def load_policy(uri: str, spec: TaskSpec, seed: int = 0) -> Any:
-    """The policy a URI names, checked against ``spec``: ``random`` (``random?seed=3``), ``oracle``,
-    ``baseline://NAME``, ``sb3://PATH.zip``, ``py://package.module:factory`` (factory(spec) -> policy), or a
-    gridenv-train checkpoint: a path, a run directory (its latest checkpoint) or ``file://PATH``."""
+def load_policy(uri: str, spec: TaskSpec, seed: int = 0, protocol: str = "navigation") -> Any:
+    """The policy a URI names, checked against ``spec``: ``random`` (``random?seed=3``), ``oracle`` (the suite's
+    scripted upper reference: shortest paths on navigation suites, the recipe oracle on in-context ones),
+    ``explorer`` (in-context: the systematic explorer), ``cooperator`` and ``defector`` (cooperation: scripted),
+    ``baseline://NAME``, ``sb3://PATH.zip``,
+    ``py://package.module:factory`` (factory(spec) -> policy), or a gridenv-train checkpoint: a path, a run
+    directory (its latest checkpoint) or ``file://PATH``."""
     parsed = urlparse(uri)
     if uri.split("?")[0] == "random":
         query = parse_qs(parsed.query)
         policy = RandomPolicy(spec.num_actions, int(query.get("seed", [seed])[0]))
+    elif uri in ("oracle", "explorer") and protocol == "in-context":
+        from gridenv_evals.chain_players import RecipeOracle, SystematicExplorer
+
+        try:
+            policy = (RecipeOracle if uri == "oracle" else SystematicExplorer)(spec.action_names)
+        except ValueError as error:
+            raise PolicyError(f"{uri}: {error}") from None
+    elif uri == "explorer":
+        raise PolicyError("explorer: the systematic explorer plays in-context suites only")
+    elif uri in ("cooperator", "defector"):
+        if protocol != "cooperation":
+            raise PolicyError(f"{uri}: the scripted {uri} plays cooperation suites only")
+        from gridenv_evals.social_players import Cooperator, Defector
+
+        try:
+            policy = (Cooperator if uri == "cooperator" else Defector)(spec.action_names)
+        except ValueError as error:
+            raise PolicyError(f"{uri}: {error}") from None
     elif uri == "oracle":
         policy = OraclePolicy(spec.action_names)
     elif uri.startswith("baseline://"):
@@ -187,8 +220,9 @@ def load_policy(uri: str, spec: TaskSpec, seed: int = 0) -> Any:
     elif uri.startswith("py://"):
         policy = _from_factory(uri, spec)
     elif "://" in uri and not uri.startswith("file://"):
-        raise PolicyError(f"policy {uri!r}: unknown scheme; use random, oracle, baseline://NAME, sb3://PATH.zip, "
-                          f"py://module:factory, a checkpoint path, a run directory or file://PATH")
+        raise PolicyError(f"policy {uri!r}: unknown scheme; use random, oracle, explorer, cooperator, defector, "
+                          f"baseline://NAME, sb3://PATH.zip, py://module:factory, a checkpoint path, a run directory "
+                          f"or file://PATH")
     else:
         local = Path(uri[len("file://"):] if uri.startswith("file://") else uri).expanduser()
         if not local.exists():

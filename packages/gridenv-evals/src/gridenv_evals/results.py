@@ -14,20 +14,21 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
-import gridenv
 from gridenv.atomic_file import write_atomic
+from gridenv_evals import cooperation, in_context
+from gridenv_evals.cooperation import CooperationResults
+from gridenv_evals.in_context import InContextResults
 from gridenv_evals.metrics import aggregate, stratified_bootstrap_ci
 from gridenv_evals.runner import TaskResult
-from gridenv_evals.suites import Suite, suite_digest
+from gridenv_evals.provenance import SCHEMA_VERSION, Provenance, ResultModel, provenance
+from gridenv_evals.suites import Suite
 
-SCHEMA_VERSION = 1
 METRICS = ("success", "spl", "steps")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+_Model = ResultModel
 
 
 class Episode(_Model):
@@ -56,14 +57,7 @@ class TaskRow(_Model):
     episodes: list[Episode]
 
 
-class Results(_Model):
-    schema_version: Literal[1] = SCHEMA_VERSION
-    suite: str
-    suite_version: int
-    suite_digest: str
-    gridenv_version: str
-    engine_fingerprint: str
-    policy: str
+class Results(Provenance):
     episodes_per_task: int
     seeds: dict[str, list[int]]
     tasks: list[TaskRow]
@@ -80,33 +74,49 @@ def build_results(suite: Suite, uri: str, episodes: int, task_results: list[Task
             success_ci95=stratified_bootstrap_ci([success], np.mean),
             episodes=[Episode(**vars(e)) for e in result.episodes]))
     aggregates = {metric: Interval(**aggregate([r.column(metric) for r in task_results])) for metric in METRICS}
-    digest = suite_digest(suite)
-    return Results(suite=suite.name, suite_version=suite.version, suite_digest=digest,
-                   gridenv_version=gridenv.__version__, engine_fingerprint=f"gridenv-{gridenv.__version__}/{digest[:16]}",
-                   policy=uri, episodes_per_task=episodes,
+    return Results(**provenance(suite, uri), episodes_per_task=episodes,
                    seeds={r.name: [e.seed for e in r.episodes] for r in task_results}, tasks=rows,
                    aggregates=aggregates)
 
 
-def write_results(out: Path, all_results: list[Results]) -> list[Path]:
-    """``out/results.json`` (one policy: its Results; several: a list), ``out/results.csv``, ``out/summary.png``."""
+def write_results(out: Path, all_results: list) -> list[Path]:
+    """``out/results.json`` (one policy: its results; several: a list), ``out/results.csv`` and ``out/summary.png``,
+    for results of any protocol, each written atomically."""
+    first = all_results[0]
+    if isinstance(first, InContextResults):
+        header, rows = in_context.csv_table(all_results)
+        png = in_context.summary_png(all_results)
+    elif isinstance(first, CooperationResults):
+        header, rows = cooperation.csv_table(all_results)
+        png = cooperation.summary_png(all_results)
+    else:
+        header = ["policy", "suite", "task", "kind", "episodes", "success", "success_ci95_low", "success_ci95_high",
+                  "spl", "steps"]
+        rows = [[results.policy, f"{results.suite}-v{results.suite_version}", row.name, row.kind, len(row.episodes),
+                 f"{row.success:.4f}", f"{row.success_ci95[0]:.4f}", f"{row.success_ci95[1]:.4f}", f"{row.spl:.4f}",
+                 f"{row.steps:.2f}"] for results in all_results for row in results.tasks]
+        png = summary_png(all_results)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    payload = all_results[0].model_dump(mode="json") if len(all_results) == 1 else \
-        [r.model_dump(mode="json") for r in all_results]
+    payload = first.model_dump(mode="json") if len(all_results) == 1 else [r.model_dump(mode="json") for r in all_results]
     write_atomic(out / "results.json", (json.dumps(payload, indent=1) + "\n").encode())
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["policy", "suite", "task", "kind", "episodes", "success", "success_ci95_low",
-                     "success_ci95_high", "spl", "steps"])
-    for results in all_results:
-        for row in results.tasks:
-            writer.writerow([results.policy, f"{results.suite}-v{results.suite_version}", row.name, row.kind,
-                             len(row.episodes), f"{row.success:.4f}", f"{row.success_ci95[0]:.4f}",
-                             f"{row.success_ci95[1]:.4f}", f"{row.spl:.4f}", f"{row.steps:.2f}"])
+    writer.writerow(header)
+    writer.writerows(rows)
     write_atomic(out / "results.csv", text.getvalue().encode())
-    write_atomic(out / "summary.png", summary_png(all_results))
+    write_atomic(out / "summary.png", png)
     return [out / "results.json", out / "results.csv", out / "summary.png"]
+
+
+def leaderboard_any(all_results: list) -> str:
+    """The Markdown leaderboard of results of any protocol."""
+    first = all_results[0]
+    if isinstance(first, InContextResults):
+        return in_context.leaderboard(all_results)
+    if isinstance(first, CooperationResults):
+        return cooperation.leaderboard(all_results)
+    return leaderboard(all_results)
 
 
 def summary_png(all_results: list[Results]) -> bytes:
@@ -141,7 +151,7 @@ def summary_png(all_results: list[Results]) -> bytes:
     return buffer.getvalue()
 
 
-def load_results(path: str | Path) -> list[Results]:
+def load_results(path: str | Path) -> list[Results | InContextResults | CooperationResults]:
     """Validated results from a results.json (one policy or a list); ValueError naming the file otherwise."""
     path = Path(path)
     try:
@@ -152,7 +162,9 @@ def load_results(path: str | Path) -> list[Results]:
         raise ValueError(f"{path}: not valid JSON ({error})") from None
     items = data if isinstance(data, list) else [data]
     try:
-        return [Results.model_validate(item) for item in items]
+        models = {"in-context": InContextResults, "cooperation": CooperationResults}
+        return [models.get(item.get("protocol") if isinstance(item, dict) else None, Results).model_validate(item)
+                for item in items]
     except ValidationError as error:
         raise ValueError(f"{path}: not a gridenv-eval results file of schema version {SCHEMA_VERSION}:\n{error}") \
             from None
@@ -181,11 +193,34 @@ def _iqm(interval: Interval) -> str:
     return f"{interval.iqm:.3f} [{interval.iqm_ci95[0]:.3f}, {interval.iqm_ci95[1]:.3f}]"
 
 
-def compare(a: Results, b: Results) -> str:
+def compare(a, b) -> str:
     """Two results of one suite version side by side, per aggregate, with whether their 95% CIs overlap."""
     if (a.suite, a.suite_version, a.suite_digest) != (b.suite, b.suite_version, b.suite_digest):
         raise ValueError(f"results of different suites cannot be compared: {a.suite}-v{a.suite_version} "
                          f"({a.suite_digest[:12]}) and {b.suite}-v{b.suite_version} ({b.suite_digest[:12]})")
+    if isinstance(a, CooperationResults):
+        lines = [cooperation.leaderboard([a, b]), "", f"| measure | `{a.policy}` | `{b.policy}` | difference | "
+                 f"CIs overlap |", "| --- | --- | --- | --- | --- |"]
+        pairs = [("focal per-capita hearts", a.hearts, b.hearts)]
+        if a.score and b.score:
+            pairs.insert(0, ("normalised score", a.score, b.score))
+        for name, x, y in pairs:
+            overlap = x.ci95[0] <= y.ci95[1] and y.ci95[0] <= x.ci95[1]
+            lines.append(f"| {name} | {x.mean:.3f} | {y.mean:.3f} | {y.mean - x.mean:+.3f} | "
+                         f"{'yes' if overlap else 'no'} |")
+        return "\n".join(lines)
+    if isinstance(a, InContextResults):
+        lines = [in_context.leaderboard([a, b]), "", f"| measure | `{a.policy}` | `{b.policy}` | difference | "
+                 f"CIs overlap |", "| --- | --- | --- | --- | --- |"]
+        rows = [("in-context gain", a.gain.mean, b.gain.mean, a.gain.ci95, b.gain.ci95),
+                ("episode 1 return", a.per_episode.mean[0], b.per_episode.mean[0], a.per_episode.mean_ci95[0],
+                 b.per_episode.mean_ci95[0]),
+                (f"episode {a.episodes_per_trial} return", a.per_episode.mean[-1], b.per_episode.mean[-1],
+                 a.per_episode.mean_ci95[-1], b.per_episode.mean_ci95[-1])]
+        for name, x, y, cx, cy in rows:
+            overlap = cx[0] <= cy[1] and cy[0] <= cx[1]
+            lines.append(f"| {name} | {x:.3f} | {y:.3f} | {y - x:+.3f} | {'yes' if overlap else 'no'} |")
+        return "\n".join(lines)
     lines = [leaderboard([a, b]), "", "| aggregate | " + f"`{a.policy}` | `{b.policy}` | difference | CIs overlap |",
              "| --- | --- | --- | --- | --- |"]
     for metric in METRICS:

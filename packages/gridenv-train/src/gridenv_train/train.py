@@ -476,10 +476,18 @@ class SuiteEvaluation:
         trained = TrainedPolicy(policy, env_config, str(next(policy.parameters()).device), seed=self.seed)
         episodes = self.episodes
         uri = f"gridenv-train:step-{global_step}"
+        prefix = f"eval/{self.suite.full_name}"
+        if self.suite.protocol != "navigation":  # in-context (gain, returns) or cooperation (score, hearts)
+            scores = self._evaluate_protocol(trained, uri, episodes)
+            policy.train(was_training)
+            if writer is not None:
+                for name, value in scores.items():
+                    writer.add_scalar(f"{prefix}/{name}", value, global_step)
+            return {"suite": self.suite.full_name, "episodes_per_task": episodes, "global_step": global_step,
+                    "scores": scores}
         results = build_results(self.suite, uri, episodes, run_suite(self.suite, trained, uri, episodes,
                                                                       self.threads))
         policy.train(was_training)
-        prefix = f"eval/{self.suite.full_name}"
         if writer is not None:
             for metric in ("success", "spl"):
                 writer.add_scalar(f"{prefix}/{metric}_mean", results.aggregates[metric].mean, global_step)
@@ -489,6 +497,23 @@ class SuiteEvaluation:
         return {"suite": self.suite.full_name, "episodes_per_task": episodes, "global_step": global_step,
                 "aggregates": {k: v.model_dump(mode="json") for k, v in results.aggregates.items()},
                 "task_success": {row.name: row.success for row in results.tasks}}
+
+
+    def _evaluate_protocol(self, trained, uri: str, episodes: int) -> dict[str, float]:
+        if self.suite.protocol == "in-context":
+            from gridenv_evals.in_context import build_in_context_results, run_in_context
+
+            results = build_in_context_results(self.suite, uri, run_in_context(self.suite, trained, uri, episodes))
+            return {"gain_mean": results.gain.mean, "return_mean": results.mean_return,
+                    "return_first_episode": results.per_episode.mean[0], "return_last_episode":
+                    results.per_episode.mean[-1]}
+        from gridenv_evals.cooperation import build_cooperation_results, run_cooperation
+
+        results = build_cooperation_results(self.suite, uri, run_cooperation(self.suite, trained, uri, episodes))
+        scores = {"hearts_mean": results.hearts.mean, **{f"measures/{k}": v for k, v in results.measures.items()}}
+        if results.score is not None:
+            scores["score_mean"] = results.score.mean
+        return scores
 
 
 class TrainingLog:

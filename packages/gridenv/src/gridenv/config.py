@@ -217,6 +217,11 @@ class GameConfig(_Model):
     goal: GoalConfig | None = Field(None, description="Terminate agents that reach it; None: agents never terminate.")
     shuffle_recipes: bool = Field(False, description="Permute the converters' recipes among the kinds every reset "
                                   "(what an object does must be found out in-context).")
+    recipe_pool: list[list[int]] | None = Field(
+        None, max_length=1_000_000,
+        description="With shuffle_recipes: the permutations a reset draws from, uniformly (each lists, per converter "
+        "kind in order, the index of the recipe it follows); None: any permutation. Keeps held-out recipes out of "
+        "training.")
     max_steps: int = Field(1000, ge=1, le=1_000_000_000, description="Episode length (truncation).")
     obs_height: int = Field(11, ge=1, le=63, description="Observation window height, odd.")
     obs_width: int = Field(11, ge=1, le=63, description="Observation window width, odd.")
@@ -275,6 +280,14 @@ class GameConfig(_Model):
             if group.posture is not None:
                 check(f"groups.{group.name}.posture.resource_caps", group.posture.resource_caps)
                 check(f"groups.{group.name}.posture.initial_inventory", group.posture.initial_inventory)
+        if self.recipe_pool:  # [] and None both mean any permutation
+            if not self.shuffle_recipes:
+                raise ValueError("recipe_pool: needs shuffle_recipes: true")
+            kinds = len(self.converters)
+            for i, permutation in enumerate(self.recipe_pool):
+                if sorted(permutation) != list(range(kinds)):
+                    raise ValueError(f"recipe_pool[{i}]: must be a permutation of 0..{kinds - 1} (one recipe index "
+                                     f"per converter kind), got {permutation}")
         symbols = [c.symbol for c in self.converters.values()]
         if len(set(symbols)) != len(symbols):
             raise ValueError(f"converters: symbols must be unique, got {symbols}")
@@ -332,7 +345,10 @@ class EnvConfig(_Model):
 
     # --- serialisation -------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        if data["game"].get("recipe_pool") is None:  # added later: unset, it leaves configs (and digests) as before
+            del data["game"]["recipe_pool"]
+        return data
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
@@ -457,5 +473,6 @@ class EnvConfig(_Model):
             rules.goal_resource = index[game.goal.resource]
             rules.goal_amount = game.goal.amount
         rules.shuffle_recipes = game.shuffle_recipes
+        rules.recipe_pool = game.recipe_pool or []
         rules.map = core_map
         return rules

@@ -140,22 +140,13 @@ def _cooperation() -> EnvConfig:
 
 
 def _in_context() -> EnvConfig:
-    """Single agent, four converter kinds whose recipes (mine, charger, altar, and a decoy that burns diamonds) are
-    shuffled among the kinds every episode: the chain diamond -> energy -> heart must be discovered in-context."""
-    converters = {
-        "red": ConverterConfig(symbol="r", outputs={"diamond": 1}, cooldown=3),
-        "green": ConverterConfig(symbol="g", inputs={"diamond": 1}, outputs={"energy": 25}),
-        "blue": ConverterConfig(symbol="b", inputs={"energy": 50}, outputs={"heart": 1}, cooldown=3),
-        "yellow": ConverterConfig(symbol="y", inputs={"diamond": 1}),
-    }
-    return EnvConfig(
-        name="in-context",
-        game=GameConfig(num_agents=1, groups=[GroupConfig(name="learner", body=BodyConfig(initial_energy=10))],
-                        actions=MOVES, converters=converters, shuffle_recipes=True, glyphs=0, markers=0,
-                        max_steps=300),
-        map=MapConfig(generator="rooms", width=13, height=13, rooms=RoomsConfig(rows=2, cols=2),
-                      converter_counts={name: 1 for name in converters}),
-    )
+    """Single agent, six converter kinds that look alike; a hidden chain of three of them makes a heart
+    (nothing -> r1 -> r2 -> heart; 0.1 per r1, 0.2 per r2, 1 per heart; two converters of each kind) and the other
+    three are sinks that eat what the agent carries. Every reset draws a recipe from the training split only
+    (gridenv.in_context): the in-context-v1 suite's recipes are held out."""
+    from gridenv.in_context import TRAINING_LENGTH, TRAINING_PER_KIND, TRAINING_REWARDS, make_config
+
+    return make_config(TRAINING_LENGTH, rewards=TRAINING_REWARDS, per_kind=TRAINING_PER_KIND)
 
 
 REGISTRY: dict[str, Callable[[], EnvConfig]] = {

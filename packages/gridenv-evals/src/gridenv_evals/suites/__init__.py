@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -28,6 +29,7 @@ class Task:
     config: gridenv.EnvConfig
     seeds: tuple[int, ...]
     kind: str = ""  # a family for reports: corridor, spiral, cave, maze ...
+    roles: tuple[str, ...] = ()  # multi-agent scenarios: per agent, "focal" or the background policy that drives it
 
     def initial_maps(self, seeds: tuple[int, ...] | None = None):
         """Per seed: (tiles (H, W) uint8 as gridenv.render.tiles codes, (row, col, orientation) of agent 0)."""
@@ -44,6 +46,8 @@ class Task:
         """SHA-256 of the rules (canonical JSON) and every seed's initial map and start."""
         digest = hashlib.sha256(json.dumps(self.config.to_dict(), sort_keys=True).encode())
         digest.update(json.dumps(list(self.seeds)).encode())
+        if self.roles:  # (added with the cooperation suite: single-agent tasks keep their digests)
+            digest.update(json.dumps(list(self.roles)).encode())
         for tiles, start in self.initial_maps():
             digest.update(np.asarray(tiles.shape, dtype=np.int64).tobytes() + tiles.tobytes())
             digest.update(np.asarray(start, dtype=np.int64).tobytes())
@@ -59,6 +63,7 @@ class Suite:
     episodes: int  # per task, the default; --episodes N takes the first N seeds
     metrics: tuple[str, ...] = ("success", "spl", "steps")
     notes: dict[str, str] = field(default_factory=dict)
+    protocol: str = "navigation"  # how its tasks are played and scored: navigation, in-context or cooperation
 
     @property
     def full_name(self) -> str:
@@ -119,5 +124,20 @@ def check_pinned(suite: Suite) -> list[str]:
     return changed
 
 
+def pin_new_suites() -> list[str]:
+    """Pin the digests of registered suites that have none yet, in the source tree's pinned.json (a maintainer's
+    step when a suite version is added: ``python -m gridenv_evals.suites``). Published pins are never rewritten."""
+    path = Path(str(resources.files("gridenv_evals.suites").joinpath("pinned.json")))
+    pinned = json.loads(path.read_text())
+    added = []
+    for name in list_suites():
+        if name not in pinned:
+            pinned[name] = {task.name: task.digest() for task in get_suite(name).tasks}
+            added.append(name)
+    if added:
+        path.write_text(json.dumps(pinned, indent=1) + "\n")
+    return added
+
+
 def _load_builtin() -> None:
-    from gridenv_evals.suites import maze, navigation  # noqa: F401  (registers them)
+    from gridenv_evals.suites import cooperation, in_context, maze, navigation  # noqa: F401  (registers them)
