@@ -20,6 +20,11 @@ all of them):
 - ``mid``: two epochs of four minibatches over the same rollouts.
 - ``one-epoch``: today's rollouts and minibatches, one epoch.
 - ``defaults``: whatever TrainerConfig and overlays.yaml say now.
+- ``defaults-puffer-encoder``: ``defaults`` with PufferLib's grid encoder (``encoder=puffer``, gridenv_train/policy.py)
+  instead of the CNN; the same as ``--preset defaults --set encoder=puffer``.
+
+Every process of this script runs torch with one thread (the trainer sets its own ``torch_threads``); pin the whole
+run to a core with ``taskset -c 1 python bench/bench_time_to_skill.py ...`` to keep other work off its core.
 """
 
 from __future__ import annotations
@@ -46,8 +51,8 @@ PRESETS = {
     # samples per gradient step as today
     "one-epoch": dict(rollout_steps=32, bptt_horizon=16, num_minibatches=4, update_epochs=1, torch_threads=1),
     "defaults": {},
+    "defaults-puffer-encoder": dict(encoder="puffer"),
 }
-
 
 def parse_value(text: str):
     import yaml
@@ -108,15 +113,19 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="JSON results [<train-dir>/<env>-results.json]")
     args = parser.parse_args()
 
-    from gridenv_train.policy_api import RandomPolicy, load_policy
+    import torch
 
+    import gridenv_train.policy_api
+    from gridenv_train.policy_api import RandomPolicy
+
+    torch.set_num_threads(1)
     env_config = gridenv.resolve_config(args.env)
     if args.env_set:
         env_config = apply_overrides(env_config, args.env_set)
     extra = {key: parse_value(value) for key, value in (item.split("=", 1) for item in args.set)}
     load = os.getloadavg()
-    print(f"env {env_config.full_name} timesteps {args.timesteps} load_at_start {load[0]:.2f} {load[1]:.2f}",
-          flush=True)
+    print(f"env {env_config.full_name} timesteps {args.timesteps} load_at_start {load[0]:.2f} {load[1]:.2f} "
+          f"affinity {sorted(os.sched_getaffinity(0))}", flush=True)
     probe = gridenv.parallel_env(env_config)
     random_score = score(RandomPolicy(probe.action_space(probe.possible_agents[0]).n, 0), env_config,
                          args.eval_episodes, args.eval_seed)
@@ -132,7 +141,7 @@ def main() -> None:
             load_after = os.getloadavg()[0]
             curve = []
             for checkpoint in summary["checkpoints"]:
-                policy = load_policy(checkpoint["path"], seed=args.eval_seed)
+                policy = gridenv_train.policy_api.load_policy(checkpoint["path"], seed=args.eval_seed)
                 from gridenv_train.checkpoint import load_checkpoint
 
                 step = int(load_checkpoint(checkpoint["path"])["trainer_state"]["global_step"])
@@ -158,6 +167,35 @@ def main() -> None:
             out = Path(args.out or Path(args.train_dir) / f"{env_config.name}-results.json")
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=1))
+    print_table(results, args.target)
+
+
+def print_table(results: dict, target: float) -> None:
+    """Per preset and seed: seconds and agent-steps to the target, final and best score; the medians over seeds (a
+    run that never reached the target counts as slower than any that did); each preset's median seconds over the
+    first preset's."""
+    import math
+    import statistics
+
+    print(f"\nTABLE env {results['env']} target {target} (random {results['random']['heart.gained']:.3f})")
+    print("preset | seed | s to target | agent-steps to target | sps | final | best")
+    medians = {}
+    for preset in dict.fromkeys(run["preset"] for run in results["runs"]):
+        runs = [run for run in results["runs"] if run["preset"] == preset]
+        for run in runs:
+            reached = "not reached" if run["reached_seconds"] is None else f"{run['reached_seconds']:.1f}"
+            print(f"{preset} | {run['seed']} | {reached} | {run['reached_step'] or '-'} | {run['sps']:.0f} | "
+                  f"{run['final']['heart.gained']:.3f} | {run['best']['heart.gained']:.3f}")
+        seconds = statistics.median([math.inf if r["reached_seconds"] is None else r["reached_seconds"] for r in runs])
+        steps = statistics.median([math.inf if r["reached_step"] is None else r["reached_step"] for r in runs])
+        final = statistics.median([r["final"]["heart.gained"] for r in runs])
+        medians[preset] = seconds
+        print(f"{preset} | median | {seconds:.1f} | {steps:.0f} | {statistics.median(r['sps'] for r in runs):.0f} | "
+              f"{final:.3f} |")
+    first = next(iter(medians))
+    for preset, seconds in medians.items():
+        if preset != first and math.isfinite(seconds) and math.isfinite(medians[first]):
+            print(f"median seconds to target {preset} / {first}: {seconds / medians[first]:.2f}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ same env and machine, in one run. Also where gridenv-train's time goes (env / in
 
     python bench/bench_train.py [--env arena] [--timesteps 200000] [--sb3-timesteps 100000] [--like-for-like]
                                 [--precision float32|bfloat16] [--flops]
-    python bench/bench_train.py --time-to-skill [--env navigation] [--wall-budget 240] [--target 0.9]
+    python bench/bench_train.py --time-to-skill [--env navigation] [--wall-budget 240] [--target 0.9] [--seeds 1 2 3]
 
 --time-to-skill (issue 12) measures what users feel instead of agent-steps/s: each trainer trains for the same wall
 budget in a child process (gridenv-train with its defaults and the env's overlay, checkpointing every few updates;
@@ -33,9 +33,12 @@ trainer reaches and the rate 10x SB3's agent-steps/s would need.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 import time
+
+import yaml
 
 import gridenv
 from gridenv_train import TrainerConfig
@@ -188,24 +191,33 @@ class SB3Policy:
 
 
 def time_to_skill(args) -> None:
-    """Same wall budget for gridenv-train and SB3 (default MlpPolicy, tuned); evaluate every saved policy after."""
+    """Same wall budget for gridenv-train and SB3 (default MlpPolicy, tuned), for each seed; evaluate every saved
+    policy after; print a table (per learner and seed: seconds to each threshold, final score; medians; SB3 over
+    gridenv-train in time to each threshold) and write every point as JSON to --out."""
+    import json
+    import os
+    import statistics
     from pathlib import Path
 
     import numpy as np
+    import torch
 
     from gridenv_train.config import env_overlay
     from gridenv_train.evaluate import evaluate
     from gridenv_train.policy_api import RandomPolicy
 
+    torch.set_num_threads(args.eval_threads)  # the evaluations in this process (the children set their own)
     env_config = gridenv.resolve_config(args.env)
     probe = gridenv.parallel_env(env_config)
     high = np.maximum(np.asarray(probe.observation_space(probe.possible_agents[0]).high, np.float32), 1.0)
+    if args.train_dir:
+        Path(args.train_dir).mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="bench_tts_", dir=args.train_dir))
 
     def score(policy) -> float:
         return evaluate(policy, env_config, args.eval_episodes, seed=10_000, num_threads=1)["stats"]["heart.gained"]
 
-    def report(name: str, points: list[tuple[int, float, float]], load: tuple[float, float]) -> None:
+    def report(name: str, points: list[tuple[int, float, float]], load: tuple[float, float]) -> dict:
         for step, seconds, value in points:
             print(f"  {name} step {step} t {seconds:.1f}s score {value:.3f}", flush=True)
         reached = next(((step, seconds) for step, seconds, value in points if value >= args.target), None)
@@ -214,20 +226,75 @@ def time_to_skill(args) -> None:
               f"{'never' if reached is None else f'{reached[1]:.1f} s / {reached[0]} agent-steps'}; best "
               f"{best[2]:.3f} at {best[1]:.1f} s; last {points[-1][2] if points else float('nan'):.3f} "
               f"(load {load[0]:.2f} -> {load[1]:.2f})", flush=True)
+        return {"points": points, "load": load}
 
-    print(f"time-to-skill env {env_config.full_name} wall budget {args.wall_budget} s target {args.target}; "
-          f"random {score(RandomPolicy(probe.action_space(probe.possible_agents[0]).n, 0)):.3f}", flush=True)
+    random_score = score(RandomPolicy(probe.action_space(probe.possible_agents[0]).n, 0))
+    load = os.getloadavg()
+    print(f"time-to-skill env {env_config.full_name} wall budget {args.wall_budget} s target {args.target} seeds "
+          f"{args.seeds} affinity {sorted(os.sched_getaffinity(0))} load {load[0]:.2f} {load[1]:.2f}; random "
+          f"{random_score:.3f}", flush=True)
 
     overlay = env_overlay(env_config.name)
-    if "gridenv-train" in args.trainers:
-        _gridenv_train_to_skill(args, env_config, root, score, report)
-    if "sb3" in args.trainers:
-        _sb3_to_skill(args, env_config, root, score, report, overlay, high)
+    results: dict[str, dict[int, dict]] = {}
+    out = Path(args.out) if args.out else root / "results.json"
+    for seed in args.seeds:
+        if "gridenv-train" in args.trainers:
+            results.setdefault("gridenv_train", {})[seed] = _gridenv_train_to_skill(args, env_config, root, score,
+                                                                                    report, seed)
+        if "sb3" in args.trainers:
+            for name, run in _sb3_to_skill(args, env_config, root, score, report, overlay, high, seed).items():
+                results.setdefault(name, {})[seed] = run
+        out.write_text(json.dumps({"env": env_config.full_name, "budget": args.wall_budget, "random": random_score,
+                                   "affinity": sorted(os.sched_getaffinity(0)), "results": results}, indent=1))
+    print(f"results: {out}", flush=True)
+
+    # The table: seconds to each threshold (first saved policy at or above it), the last score within the budget.
+    thresholds = sorted(set(args.thresholds) | {args.target})
+
+    def first(points, threshold):
+        return next((seconds for _, seconds, value in points if value >= threshold), None)
+
+    def fmt(value, unit=" s"):
+        return "not reached" if value is None else f"{value:.1f}{unit}"
+
+    print(f"\nTABLE env {env_config.full_name} budget {args.wall_budget} s (random {random_score:.3f})")
+    print("learner | seed | " + " | ".join(f"s to {t}" for t in thresholds) + " | final | best")
+    medians: dict[str, dict] = {}
+    for name, runs in results.items():
+        for seed, run in runs.items():
+            points = run["points"]
+            print(f"{name} | {seed} | " + " | ".join(fmt(first(points, t)) for t in thresholds)
+                  + f" | {points[-1][2] if points else float('nan'):.3f} | "
+                  f"{max((p[2] for p in points), default=float('nan')):.3f}")
+        row = {}
+        for t in thresholds:
+            times = [first(run["points"], t) for run in runs.values()]
+            # a run that never reached the threshold counts as slower than any that did (infinite)
+            row[t] = statistics.median([math.inf if x is None else x for x in times])
+        row["final"] = statistics.median([run["points"][-1][2] if run["points"] else float("nan")
+                                          for run in runs.values()])
+        medians[name] = row
+        print(f"{name} | median | " + " | ".join("not reached" if math.isinf(row[t]) else f"{row[t]:.1f} s"
+                                                 for t in thresholds) + f" | {row['final']:.3f} |")
+    if "gridenv_train" in medians:
+        ours = medians["gridenv_train"]
+        for name, row in medians.items():
+            if name == "gridenv_train":
+                continue
+            ratios = []
+            for t in thresholds:
+                if math.isinf(ours[t]):
+                    ratios.append(f"{t}: gridenv-train did not reach it")
+                elif math.isinf(row[t]):
+                    ratios.append(f"{t}: > {args.wall_budget / ours[t]:.1f}x (not reached)")
+                else:
+                    ratios.append(f"{t}: {row[t] / ours[t]:.2f}x")
+            print(f"median time ratio {name} / gridenv_train: " + ", ".join(ratios))
 
 
-def _gridenv_train_to_skill(args, env_config, root, score, report) -> None:
-    """gridenv-train with its defaults and the env's overlay, checkpointing every few updates, killed at the
-    budget."""
+def _gridenv_train_to_skill(args, env_config, root, score, report, seed: int) -> dict:
+    """gridenv-train with its defaults and the env's overlay (plus --gridenv-set), checkpointing every few updates,
+    killed at the budget."""
     import os
     import subprocess
     import sys
@@ -236,12 +303,14 @@ def _gridenv_train_to_skill(args, env_config, root, score, report) -> None:
     from gridenv_train.policy_api import load_policy
 
     overlay = env_overlay(env_config.name)
+    extra = {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in args.gridenv_set)}
+    run_name = f"tts-s{seed}"
     code = ("import sys, gridenv; from gridenv_train import TrainerConfig; from gridenv_train.train import train; "
             "from gridenv_train.config import env_overlay; "
             f"c = TrainerConfig(**{{**TrainerConfig().to_dict(), **env_overlay({env_config.name!r}), "
             f"'total_timesteps': 10**9, 'checkpoint_interval': {args.checkpoint_interval}, 'eval_episodes': 0, "
-            f"'seed': {args.seed}}}); "
-            f"train(gridenv.resolve_config({args.env!r}), c, 'tts', {str(root)!r} + '/gridenv-train-runs', "
+            f"'seed': {seed}, **{extra!r}}}); "
+            f"train(gridenv.resolve_config({args.env!r}), c, {run_name!r}, {str(root)!r} + '/gridenv-train-runs', "
             "device='cpu', progress=False)")
     load_start, start = os.getloadavg()[0], time.time()
     try:
@@ -250,7 +319,7 @@ def _gridenv_train_to_skill(args, env_config, root, score, report) -> None:
         pass
     load_end = os.getloadavg()[0]
     points = []
-    for path in sorted((root / "gridenv-train-runs" / "tts" / "checkpoints").glob("*.safetensors"),
+    for path in sorted((root / "gridenv-train-runs" / run_name / "checkpoints").glob("*.safetensors"),
                        key=lambda p: int(p.stem.rpartition(":v")[2])):
         seconds = path.stat().st_mtime - start
         if seconds > args.wall_budget:
@@ -259,12 +328,11 @@ def _gridenv_train_to_skill(args, env_config, root, score, report) -> None:
 
         step = int(load_checkpoint(path)["trainer_state"]["global_step"])
         points.append((step, seconds, score(load_policy(path, seed=10_000))))
-    print(f"gridenv-train trainer overlay {overlay}", flush=True)
-    report("gridenv_train", points, (load_start, load_end))
+    print(f"gridenv-train seed {seed} trainer overlay {overlay} extra {extra}", flush=True)
+    return report(f"gridenv_train seed {seed}", points, (load_start, load_end))
 
 
-
-def _sb3_to_skill(args, env_config, root, score, report, overlay, high) -> None:
+def _sb3_to_skill(args, env_config, root, score, report, overlay, high, seed: int) -> dict:
     """SB3 PPO through SuperSuit, default MlpPolicy and tuned; stopped by a callback at the budget."""
     import json
     import os
@@ -284,10 +352,13 @@ def _sb3_to_skill(args, env_config, root, score, report, overlay, high) -> None:
     if args.sb3_default_shape:
         configs["sb3_mlp"]["kwargs"] = {}  # SB3's own PPO defaults (2048-step rollouts, 10 epochs, lr 3e-4)
         configs["sb3_mlp"]["save_every"] = 1
+    runs = {}
     for name, sb3 in configs.items():
-        directory = root / name
+        if name not in args.sb3_configs:
+            continue
+        directory = root / f"{name}-s{seed}"
         directory.mkdir()
-        payload = {"env": args.env, "dir": str(directory), "budget": args.wall_budget, "seed": args.seed,
+        payload = {"env": args.env, "dir": str(directory), "budget": args.wall_budget, "seed": seed,
                    "torch_threads": args.sb3_threads, **sb3}
         load_start, start = os.getloadavg()[0], time.time()
         subprocess.run([sys.executable, "-c", SB3_TTS_CHILD, json.dumps(payload)], check=True,
@@ -300,7 +371,8 @@ def _sb3_to_skill(args, env_config, root, score, report, overlay, high) -> None:
                 continue
             model = PPO.load(path, device="cpu")
             points.append((int(path.stem[4:]), seconds, score(SB3Policy(model, high if sb3["normalize"] else None))))
-        report(name, points, (load_start, load_end))
+        runs[name] = report(f"{name} seed {seed}", points, (load_start, load_end))
+    return runs
 
 
 def main() -> None:
@@ -311,11 +383,20 @@ def main() -> None:
     parser.add_argument("--eval-episodes", type=int, default=64, help="(--time-to-skill)")
     parser.add_argument("--checkpoint-interval", type=int, default=3, help="gridenv-train updates between "
                         "checkpoints (--time-to-skill)")
-    parser.add_argument("--seed", type=int, default=1, help="(--time-to-skill)")
+    parser.add_argument("--seeds", "--seed", nargs="+", type=int, default=[1], help="(--time-to-skill)")
+    parser.add_argument("--thresholds", nargs="*", type=float, default=[0.5, 0.8, 0.9],
+                        help="scores whose time to reach the table also shows (--time-to-skill)")
+    parser.add_argument("--gridenv-set", nargs="*", default=[],
+                        help="gridenv-train trainer overrides key=value over defaults + overlay (--time-to-skill)")
+    parser.add_argument("--eval-threads", type=int, default=1, help="torch threads of the evaluations "
+                        "(--time-to-skill)")
+    parser.add_argument("--out", default=None, help="JSON of every point (--time-to-skill) [<run dir>/results.json]")
     parser.add_argument("--sb3-threads", type=int, default=1, help="SB3's torch threads (--time-to-skill)")
     parser.add_argument("--sb3-default-shape", action="store_true",
                         help="sb3_mlp with SB3's own PPO defaults instead of gridenv-train's old shape")
     parser.add_argument("--train-dir", default=None, help="where --time-to-skill writes (default: a temp dir)")
+    parser.add_argument("--sb3-configs", nargs="+", default=["sb3_mlp", "sb3_tuned"], choices=["sb3_mlp", "sb3_tuned"],
+                        help="which SB3 configs --time-to-skill runs")
     parser.add_argument("--trainers", nargs="+", default=["gridenv-train", "sb3"], choices=["gridenv-train", "sb3"],
                         help="which trainers --time-to-skill runs")
     parser.add_argument("--env", default="arena")

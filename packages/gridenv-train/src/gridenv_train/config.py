@@ -36,6 +36,9 @@ class TrainerConfig:
     vf_coef: float = field(default=0.5, metadata={"doc": "value loss weight"})
     max_grad_norm: float = field(default=0.5, metadata={"doc": "gradient clipping norm"})
     hidden_size: int = field(default=128, metadata={"doc": "encoder output and LSTM size"})
+    encoder: str = field(default="cnn", metadata={
+        "doc": "cnn (1x1 + strided 3x3 conv, self-feature MLP, projection) or puffer (PufferLib's grid shape: "
+               "5x5 stride-3 and 3x3 convs, centre cell + self features, halves concatenated; policy.py)"})
     seed: int = field(default=1, metadata={"doc": "seeds torch, numpy and the envs (rank r uses seed + 1000 r)"})
     torch_threads: int = field(default=1, metadata={
         "doc": "torch intra-op threads (0: torch's default, one per core). 1 because the cores are often shared: on 2 "
@@ -75,6 +78,8 @@ class TrainerConfig:
         for name in ("gamma", "gae_lambda"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"trainer.{name}: must be in [0, 1], got {getattr(self, name)}")
+        if self.encoder not in ("cnn", "puffer"):
+            raise ValueError(f"trainer.encoder: expected 'cnn' or 'puffer', got {self.encoder!r}")
         if self.precision not in ("float32", "bfloat16"):
             raise ValueError(f"trainer.precision: expected 'float32' or 'bfloat16', got {self.precision!r}")
         if self.num_envs > 1 << 16 or self.num_threads > 1024:

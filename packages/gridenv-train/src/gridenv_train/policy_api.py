@@ -76,7 +76,7 @@ def load_policy(uri: str | Path, device: str = "cpu", deterministic: bool = Fals
     probe = gridenv.parallel_env(env_config)
     agent = probe.possible_agents[0]
     policy = Policy(np.asarray(probe.observation_space(agent).high), probe.action_space(agent).n,
-                    len(probe.self_feature_names), trainer_config.hidden_size)
+                    len(probe.self_feature_names), trainer_config.hidden_size, trainer_config.encoder)
     try:
         policy.load_state_dict(checkpoint["policy"])
     except RuntimeError as error:  # missing, unexpected or wrongly shaped parameters

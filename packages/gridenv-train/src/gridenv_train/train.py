@@ -157,7 +157,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         torch.set_num_threads(config.torch_threads)
     envs = Shards(env_config, config, device)
     sizes = derive_sizes(config, envs.agents_per_env, ranks.world_size)
-    policy = make_policy(envs.probe, config.hidden_size).to(device)
+    policy = make_policy(envs.probe, config.hidden_size, config.encoder).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate, eps=1e-5)
     storage = RolloutStorage(config.rollout_steps, sizes.num_agents, envs.obs_shape, config.bptt_horizon,
                              config.hidden_size, device)
