@@ -55,14 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     experiment = commands.add_parser("experiment", help="the kinship experiment: train under each kinship scheme, "
                                      "evaluate on cooperation-v1 (docs/evals.md)")
     experiment.add_argument("which", choices=["kinship"])
-    experiment.add_argument("--budget", type=int, default=400_000, help="agent-steps per training run [400000]")
+    experiment.add_argument("--budget", type=int, default=500_000, help="agent-steps per training run [500000]")
     experiment.add_argument("--seeds", type=int, default=3, help="seeds per scheme [3]")
     experiment.add_argument("--substrate", default="division-of-labour", help="the training substrate "
                             "[division-of-labour]")
     experiment.add_argument("--schemes", default=",".join(SCHEMES), help=f"comma-separated [{','.join(SCHEMES)}]")
     experiment.add_argument("--jobs", type=int, default=2, help="trainings at once [2]")
     experiment.add_argument("--torchrun", type=int, default=1, help="processes per training (torchrun) [1]")
-    experiment.add_argument("--episodes", type=int, default=None, help="episodes per scenario [the suite's: 4]")
+    experiment.add_argument("--episodes", type=int, default=2, help="episodes per scenario in the evaluations [2; "
+                            "the suite's own is 4]")
     experiment.add_argument("--out", default="kinship-experiment", help="[kinship-experiment]")
     comparison = commands.add_parser("compare", help="two results.json of one suite, side by side")
     comparison.add_argument("a")
