@@ -147,6 +147,19 @@ inline GameRules make_rules(FuzzedDataProvider& in) {
     }
     rules.actions = unique;
   }
+  // recipe_pool (added after the above; an exhausted input draws 0, no pool): up to 3 permutations of the converter
+  // kinds drawn by swaps, now and then one broken (an entry out of range or repeated) so the refusal stays exercised.
+  const int pool_size = in.ConsumeIntegralInRange<int>(0, 3);
+  const size_t kinds_count = rules.converters.size();
+  for (int p = 0; p < pool_size; ++p) {
+    std::vector<int32_t> permutation(kinds_count);
+    for (size_t k = 0; k < kinds_count; ++k) permutation[k] = static_cast<int32_t>(k);
+    for (size_t k = kinds_count; k > 1; --k)
+      std::swap(permutation[k - 1], permutation[in.ConsumeIntegralInRange<size_t>(0, k - 1)]);
+    if (!permutation.empty() && in.ConsumeIntegralInRange<int>(0, 7) == 0)
+      permutation[0] = in.ConsumeIntegralInRange<int32_t>(-1, static_cast<int32_t>(kinds_count));
+    rules.recipe_pool.push_back(std::move(permutation));
+  }
   return rules;
 }
 
