@@ -153,9 +153,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_torchrun_ranks_write_what_one_process_writes(tmp_path):
-    common = ["run", "--suite", "navigation", "--policy", "random", "--policy", "oracle", "--episodes", "3",
-              "--no-progress"]
+@pytest.mark.parametrize("suite, policies, episodes", [("navigation", ("random", "oracle"), 3),
+                                                       ("in-context", ("random", "explorer"), 4),
+                                                       ("cooperation", ("random", "cooperator"), 1)])
+def test_two_torchrun_ranks_write_what_one_process_writes(tmp_path, suite, policies, episodes):
+    common = ["run", "--suite", suite, *[arg for policy in policies for arg in ("--policy", policy)], "--episodes",
+              str(episodes), "--no-progress"]
     single = run(tmp_path, *common, "--out", "one")
     assert single.returncode == 0, single.stderr
     sharded = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2",
