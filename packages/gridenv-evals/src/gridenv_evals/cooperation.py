@@ -14,7 +14,7 @@ Scores, per episode, over the focal agents:
   where they tie (such scenarios are left out of the suite's mean, and counted);
 - **social measures** from the engine's stats, split by kin (kinship weight > 0 with the other agent at that moment)
   and non-kin: energy shared, attacks that hit, units stolen, joint uses of a converter.
-Aggregates: the mean normalised score and per-capita hearts over all scenarios with 95% stratified-bootstrap CIs
+MeanCIs: the mean normalised score and per-capita hearts over all scenarios with 95% stratified-bootstrap CIs
 (episodes resampled within each scenario).
 """
 
@@ -30,7 +30,7 @@ import gridenv
 from gridenv_evals.metrics import normalize, stratified_bootstrap_ci
 from gridenv_evals.policies import check_fits
 from gridenv_evals.runner import task_seed, task_spec
-from gridenv_evals.provenance import Provenance, ResultModel, provenance
+from gridenv_evals.provenance import MeanCI, Provenance, ResultModel, provenance
 from gridenv_evals.suites import Suite, Task
 
 FOCAL_BASELINES = ("random", "cooperator", "defector", "baseline://selfish-raiders")
@@ -137,19 +137,14 @@ class Scenario(_Model):
     episodes: list[dict[str, float]]
 
 
-class Aggregate(_Model):
-    mean: float
-    ci95: tuple[float, float]
-
-
 class CooperationResults(Provenance):
     protocol: Literal["cooperation"] = "cooperation"
     episodes_per_scenario: int
     normalised_by: dict[str, tuple[float, float]]  # scenario -> (worst, best) baseline per-capita hearts
     scenarios: list[Scenario]
-    score: Aggregate | None       # over scenarios whose baselines differ
+    score: MeanCI | None       # over scenarios whose baselines differ
     scored_scenarios: int
-    hearts: Aggregate
+    hearts: MeanCI
     measures: dict[str, float]
     by_kinship: dict[str, dict[str, float]]  # kinship condition -> mean hearts, score and measures
 
@@ -205,10 +200,10 @@ def build_cooperation_results(suite: Suite, uri: str, rows: dict[str, list[dict[
     return CooperationResults(
         **provenance(suite, uri), episodes_per_scenario=len(rows[tasks[0].name]), normalised_by={k: tuple(v) for k, v in bounds.items()},
         scenarios=scenarios,
-        score=Aggregate(mean=float(np.concatenate(scored).mean()), ci95=stratified_bootstrap_ci(scored, np.mean))
+        score=MeanCI(mean=float(np.concatenate(scored).mean()), ci95=stratified_bootstrap_ci(scored, np.mean))
         if scored else None,
         scored_scenarios=len(scored),
-        hearts=Aggregate(mean=float(flat_hearts.mean()), ci95=stratified_bootstrap_ci(per_task_hearts, np.mean)),
+        hearts=MeanCI(mean=float(flat_hearts.mean()), ci95=stratified_bootstrap_ci(per_task_hearts, np.mean)),
         measures={m: float(np.mean([s.measures[m] for s in scenarios])) for m in MEASURES},
         by_kinship=by_kinship)
 
@@ -247,9 +242,7 @@ def summary_png(all_results: list[CooperationResults]) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = sorted({(s.substrate, s.background) for s in all_results[0].scenarios},
-                    key=lambda g: [s.name for s in all_results[0].scenarios].index(f"{g[0]}/{g[1]}/selfish")
-                    if f"{g[0]}/{g[1]}/selfish" in [s.name for s in all_results[0].scenarios] else 0)
+    groups = list(dict.fromkeys((s.substrate, s.background) for s in all_results[0].scenarios))  # suite order
     width = 0.8 / len(all_results)
     figure, axes = plt.subplots(figsize=(max(8, 0.6 * len(groups)), 4.5))
     for i, r in enumerate(all_results):

@@ -30,7 +30,7 @@ import gridenv.vector
 from gridenv_evals.metrics import stratified_bootstrap_ci
 from gridenv_evals.policies import check_fits
 from gridenv_evals.runner import task_seed, task_spec
-from gridenv_evals.provenance import Provenance, ResultModel, provenance
+from gridenv_evals.provenance import MeanCI, Provenance, ResultModel, provenance
 from gridenv_evals.suites import Suite, Task
 
 LAST = 3  # the gain compares the mean of the last LAST episodes with the first
@@ -97,17 +97,12 @@ class PerEpisode(_Model):
     p20: list[float]
 
 
-class Gain(_Model):
-    mean: float
-    ci95: tuple[float, float]
-
-
 class InContextResults(Provenance):
     protocol: Literal["in-context"] = "in-context"
     episodes_per_trial: int
     trials: list[Trial]
     per_episode: PerEpisode
-    gain: Gain
+    gain: MeanCI
     mean_return: float
 
 
@@ -138,7 +133,7 @@ def build_in_context_results(suite: Suite, uri: str, returns: dict[str, np.ndarr
                       returns=[float(x) for x in matrix[i]], gain=float(gains[i]))
                 for i, (task, length) in enumerate(zip(tasks, lengths))],
         per_episode=per_episode,
-        gain=Gain(mean=float(gains.mean()), ci95=stratified_bootstrap_ci(by_stratum(gains), np.mean)),
+        gain=MeanCI(mean=float(gains.mean()), ci95=stratified_bootstrap_ci(by_stratum(gains), np.mean)),
         mean_return=float(matrix.mean()))
 
 

@@ -35,3 +35,10 @@ def provenance(suite: Suite, uri: str) -> dict[str, object]:
     return {"suite": suite.name, "suite_version": suite.version, "suite_digest": digest,
             "gridenv_version": gridenv.__version__, "engine_fingerprint": f"gridenv-{gridenv.__version__}/{digest[:16]}",
             "policy": uri}
+
+
+class MeanCI(ResultModel):
+    """A mean with its 95% (stratified-)bootstrap confidence interval."""
+
+    mean: float
+    ci95: tuple[float, float]

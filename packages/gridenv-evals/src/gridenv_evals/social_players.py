@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from gridenv.config import DEFAULT_ACTION_COSTS
 from gridenv_evals.metrics import MOVES, plan_to_face
 
 EMPTY = 0
@@ -91,8 +92,6 @@ class _SocialPlayer:
         return self._use(agent, snapshot, "altar", wait=True)  # a crafter without energy waits at an altar
 
     def _cost(self, agent: int, snapshot, action: str) -> int:
-        from gridenv.config import DEFAULT_ACTION_COSTS
-
         costs = self.bodies[snapshot["groups"][agent]].action_costs
         return costs.get(action, DEFAULT_ACTION_COSTS.get(action, 0))
 
