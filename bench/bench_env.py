@@ -44,7 +44,7 @@ def engine_loop(env, seconds: float) -> tuple[float, float]:
         if elapsed >= seconds:
             break
     stats = np.asarray(world.stats())
-    names = world.stat_names
+    names = env.stat_names
     attempted = sum(stats[:, i].sum() for i, name in enumerate(names) if name.startswith("action.")
                     and not name.endswith(".failed"))
     failed = sum(stats[:, i].sum() for i, name in enumerate(names) if name.endswith(".failed"))

@@ -23,17 +23,17 @@ void World::apply_action(int32_t agent_id, int32_t action_index) {
   int32_t* inventory = inventory_.data() + static_cast<size_t>(agent_id) * num_resources();
   agent.last_action = action_index;
   agent.last_action_succeeded = false;
-  stat(agent_id, stat_first_action_ + action_index) += 1.0;
+  stat(agent_id, stat_.first_action + action_index) += 1.0;
 
   const int32_t cost = body.action_costs[static_cast<int32_t>(spec.kind)];
   // A frozen agent, or one without enough energy, does nothing and pays nothing.
   const bool frozen = step_ < agent.frozen_until;
-  if (frozen) stat(agent_id, stat_frozen_steps_) += 1.0;
+  if (frozen) stat(agent_id, stat_.frozen_steps) += 1.0;
   const bool can_act = !frozen && inventory[0] >= cost;
   bool succeeded = false;
   if (can_act) {
     inventory[0] -= cost;
-    stat(agent_id, stat_energy_spent_) += cost;
+    stat(agent_id, stat_.energy_spent) += cost;
     const int32_t front_row = agent.row + kRowStep[static_cast<int>(agent.orientation)];
     const int32_t front_col = agent.col + kColStep[static_cast<int>(agent.orientation)];
     switch (spec.kind) {
@@ -82,7 +82,7 @@ void World::apply_action(int32_t agent_id, int32_t action_index) {
       case ActionKind::kMarker:
         grid_.drop_marker(agent.row, agent.col, static_cast<uint8_t>(spec.arg + 1),
                           step_ + 1 + rules_.marker_duration);
-        stat(agent_id, stat_markers_dropped_) += 1.0;
+        stat(agent_id, stat_.markers_dropped) += 1.0;
         succeeded = true;
         break;
       case ActionKind::kBuild:
@@ -94,7 +94,7 @@ void World::apply_action(int32_t agent_id, int32_t action_index) {
              agent.walls_destroyed < rules_.build.max_destroys_per_agent)) {
           grid_.set(front_row, front_col, kEmptyCell);
           ++agent.walls_destroyed;
-          stat(agent_id, stat_walls_destroyed_) += 1.0;
+          stat(agent_id, stat_.walls_destroyed) += 1.0;
           succeeded = true;
         }
         break;
@@ -111,7 +111,7 @@ void World::apply_action(int32_t agent_id, int32_t action_index) {
     }
   }
   agent.last_action_succeeded = succeeded;
-  if (!succeeded) stat(agent_id, stat_first_action_failed_ + action_index) += 1.0;
+  if (!succeeded) stat(agent_id, stat_.first_action_failed + action_index) += 1.0;
 }
 
 bool World::use_converter(int32_t agent_id, Converter& converter) {
@@ -153,17 +153,17 @@ bool World::use_converter(int32_t agent_id, Converter& converter) {
     int32_t* inventory = inventory_.data() + static_cast<size_t>(user) * num_res;
     for (int32_t r = 0; r < num_res; ++r) {
       inventory[r] += recipe.outputs[r] - recipe.inputs[r];
-      stat(user, stat_first_consumed_ + r) += recipe.inputs[r];
-      stat(user, stat_first_gained_ + r) += recipe.outputs[r];
+      stat(user, stat_.first_consumed + r) += recipe.inputs[r];
+      stat(user, stat_.first_gained + r) += recipe.outputs[r];
       raw_rewards_[user] += static_cast<float>(recipe.outputs[r]) * rules_.resource_rewards[r];
     }
-    stat(user, stat_first_converter_used_ + converter.kind) += 1.0;
+    stat(user, stat_.first_converter_used + converter.kind) += 1.0;
     if (converter.pending_count > 1) {
-      stat(user, stat_joint_uses_) += 1.0;
+      stat(user, stat_.joint_uses) += 1.0;
       bool all_kin = true;
       for (int32_t j = 0; j < converter.pending_count; ++j)
         if (j != i && !(kinship_.weight(user, converter.pending[j]) > 0.0f)) all_kin = false;
-      if (all_kin) stat(user, stat_joint_uses_kin_) += 1.0;
+      if (all_kin) stat(user, stat_.joint_uses_kin) += 1.0;
     }
   }
   converter.pending_count = 0;
@@ -183,8 +183,8 @@ bool World::attack(int32_t attacker_id, int32_t target_id) {
     const int32_t drained = std::min(target_inventory[0], rules_.shield.absorb_cost);
     if (drained < rules_.shield.absorb_cost) target.shield = false;
     target_inventory[0] -= drained;
-    stat(attacker_id, stat_attack_blocked_) += 1.0;
-    stat(target_id, stat_shield_absorbed_) += drained;
+    stat(attacker_id, stat_.attack_blocked) += 1.0;
+    stat(target_id, stat_.shield_absorbed) += drained;
     return true;
   }
   target.frozen_until = step_ + 1 + rules_.combat.freeze_steps;
@@ -199,12 +199,12 @@ bool World::attack(int32_t attacker_id, int32_t target_id) {
     if (amount <= 0) continue;
     target_inventory[r] -= amount;
     attacker_inventory[r] += amount;
-    stat(attacker_id, stat_first_stolen_ + r) += amount;
-    if (kin) stat(attacker_id, stat_stolen_kin_) += amount;
-    stat(target_id, stat_first_lost_to_theft_ + r) += amount;
+    stat(attacker_id, stat_.first_stolen + r) += amount;
+    if (kin) stat(attacker_id, stat_.stolen_kin) += amount;
+    stat(target_id, stat_.first_lost_to_theft + r) += amount;
   }
-  stat(attacker_id, stat_attack_hits_) += 1.0;
-  if (kin) stat(attacker_id, stat_attack_hits_kin_) += 1.0;
+  stat(attacker_id, stat_.attack_hits) += 1.0;
+  if (kin) stat(attacker_id, stat_.attack_hits_kin) += 1.0;
   return true;
 }
 
@@ -217,9 +217,9 @@ bool World::share(int32_t giver_id, int32_t receiver_id) {
   if (given < amount || received + amount > cap) return false;  // all or nothing
   given -= amount;
   received += amount;
-  stat(giver_id, stat_shared_given_) += amount;
-  if (kinship_.weight(giver_id, receiver_id) > 0.0f) stat(giver_id, stat_shared_given_kin_) += amount;
-  stat(receiver_id, stat_shared_received_) += amount;
+  stat(giver_id, stat_.share_given) += amount;
+  if (kinship_.weight(giver_id, receiver_id) > 0.0f) stat(giver_id, stat_.share_given_kin) += amount;
+  stat(receiver_id, stat_.share_received) += amount;
   return true;
 }
 
@@ -233,11 +233,11 @@ bool World::build(int32_t builder_id, int32_t row, int32_t col) {
     if (inventory[r] < rules_.build.cost[r]) return false;
   for (int32_t r = 0; r < num_res; ++r) {
     inventory[r] -= rules_.build.cost[r];
-    stat(builder_id, stat_first_consumed_ + r) += rules_.build.cost[r];
+    stat(builder_id, stat_.first_consumed + r) += rules_.build.cost[r];
   }
   grid_.set(row, col, kWallCell);
   ++builder.walls_built;
-  stat(builder_id, stat_walls_built_) += 1.0;
+  stat(builder_id, stat_.walls_built) += 1.0;
   return true;
 }
 
@@ -258,12 +258,12 @@ bool World::bond(int32_t agent_id, int32_t partner_id) {
   if (energy < cost || partner_energy < cost) return false;
   energy -= cost;
   partner_energy -= cost;
-  stat(agent_id, stat_energy_spent_) += cost;
-  stat(partner_id, stat_energy_spent_) += cost;
+  stat(agent_id, stat_.energy_spent) += cost;
+  stat(partner_id, stat_.energy_spent) += cost;
   kinship_.bond(agent_id, partner_id);
   agent.bond_target = partner.bond_target = -1;
-  stat(agent_id, stat_bonds_formed_) += 1.0;
-  stat(partner_id, stat_bonds_formed_) += 1.0;
+  stat(agent_id, stat_.bonds_formed) += 1.0;
+  stat(partner_id, stat_.bonds_formed) += 1.0;
   return true;
 }
 

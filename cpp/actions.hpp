@@ -22,7 +22,7 @@
 
 namespace gridenv {
 
-enum class ActionKind : uint8_t {
+enum class ActionKind : int32_t {  // int32: any int from Python casts to it unchanged, validate_rules checks it
   kNoop = 0,
   kMoveNorth,
   kMoveSouth,
@@ -50,8 +50,14 @@ constexpr std::array<std::string_view, kNumActionKinds> kActionNames = {
 // One entry of the flat Discrete action table: a kind and its argument (glyph or marker index; 0 otherwise).
 struct ActionSpec {
   ActionKind kind = ActionKind::kNoop;
-  uint8_t arg = 0;
+  int32_t arg = 0;
 };
+
+// Energy an action kind costs when a body does not say otherwise (in kActionNames order).
+constexpr std::array<int32_t, kNumActionKinds> kDefaultActionCosts = {0, 1, 1, 1, 1, 1, 5, 1, 1, 1, 1, 5, 2, 3, 1};
+
+// Action kinds whose table entries carry an index (glyph_k, marker_k); every other kind has argument 0.
+inline bool takes_index(ActionKind kind) { return kind == ActionKind::kGlyph || kind == ActionKind::kMarker; }
 
 // Orientation of an agent; the observation writes orientation + 1 so that 0 means "no agent".
 enum class Orientation : uint8_t { kNorth = 0, kSouth = 1, kWest = 2, kEast = 3 };

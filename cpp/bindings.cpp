@@ -1,17 +1,22 @@
-// gridenv._core: translates between Python and the engine; no game logic lives here.
+// gridenv._core: translates between Python and the engine; the rules, their checks and everything derived from them
+// live in cpp/ (schema.hpp declares the fields; Game derives names, spaces and stats). Nothing here validates a rule
+// or computes a game value: it converts types, checks the shapes of caller-owned buffers and releases the GIL.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
-#include <nanobind/stl/pair.h>
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "actions.hpp"
-#include "observations.hpp"
+#include "game.hpp"
 #include "rules.hpp"
+#include "schema.hpp"
 #include "vec_world.hpp"
 #include "world.hpp"
 
@@ -48,38 +53,97 @@ void load_state_bytes(Engine& engine, nb::bytes state) {
   engine.load_state(reinterpret_cast<const uint8_t*>(state.c_str()), state.size());
 }
 
-}  // namespace
+// --- the schema (schema.hpp) as Python dicts: {concept: {field: {type, default, low, high, bounds, doc}}} ---------
+template <typename T>
+nb::dict schema_row(T default_value, double low, double high, Bounds bounds, const char* doc) {
+  nb::dict row;
+  if constexpr (std::is_same_v<T, bool>) row["type"] = "bool";
+  else if constexpr (std::is_integral_v<T>) row["type"] = "int";
+  else row["type"] = "float";
+  if constexpr (std::is_integral_v<T>) {
+    row["default"] = default_value;
+    row["low"] = static_cast<int64_t>(low);
+    row["high"] = static_cast<int64_t>(high);
+  } else {
+    row["default"] = static_cast<double>(default_value);
+    row["low"] = low;
+    row["high"] = high;
+  }
+  row["bounds"] = bounds == Bounds::kClosed ? "closed" : bounds == Bounds::kLowOpen ? "low_open" : "high_open";
+  row["doc"] = doc;
+  return row;
+}
 
-NB_MODULE(_core, m) {
-  m.doc() = "gridenv C++ engine (see cpp/ for the rules of the game).";
+#define GRIDENV_SCHEMA_ROW(type, name, default_value, low, high, bounds, doc) \
+  rows[#name] = schema_row<type>(default_value, low, high, Bounds::bounds, doc);
+#define GRIDENV_SCHEMA_TABLE(concept, FIELDS) \
+  {                                           \
+    nb::dict rows;                            \
+    FIELDS(GRIDENV_SCHEMA_ROW)                \
+    schema[concept] = rows;                   \
+  }
 
-  m.attr("ACTION_KIND_NAMES") = [] {
-    std::vector<std::string> names;
-    for (auto name : kActionNames) names.emplace_back(name);
-    return names;
-  }();
+void bind_schema(nb::module_& m) {
+  nb::dict schema;
+  GRIDENV_SCHEMA_TABLE("converter", GRIDENV_CONVERTER_FIELDS)
+  GRIDENV_SCHEMA_TABLE("body", GRIDENV_BODY_FIELDS)
+  GRIDENV_SCHEMA_TABLE("combat", GRIDENV_COMBAT_FIELDS)
+  GRIDENV_SCHEMA_TABLE("shield", GRIDENV_SHIELD_FIELDS)
+  GRIDENV_SCHEMA_TABLE("share", GRIDENV_SHARE_FIELDS)
+  GRIDENV_SCHEMA_TABLE("build", GRIDENV_BUILD_FIELDS)
+  GRIDENV_SCHEMA_TABLE("kinship", GRIDENV_KINSHIP_FIELDS)
+  GRIDENV_SCHEMA_TABLE("game", GRIDENV_GAME_FIELDS)
+  GRIDENV_SCHEMA_TABLE("map", GRIDENV_MAP_FIELDS)
+  m.attr("SCHEMA") = schema;
 
-  nb::class_<ConverterRules>(m, "ConverterRules")
-      .def(nb::init<>())
+  nb::dict limits;
+  limits["max_amount"] = Limits::kMaxAmount;
+  limits["max_resources"] = Limits::kMaxResources;
+  limits["max_converter_kinds"] = Limits::kMaxConverterKinds;
+  limits["max_converters_per_kind"] = Limits::kMaxConvertersPerKind;
+  limits["max_groups"] = Limits::kMaxGroups;
+  limits["max_actions"] = Limits::kMaxActions;
+  limits["max_agents"] = Limits::kMaxAgents;
+  limits["max_map_side"] = Limits::kMaxMapSide;
+  limits["max_recipe_pool"] = Limits::kMaxRecipePool;
+  m.attr("LIMITS") = limits;
+  m.attr("RESERVED_MAP_SYMBOLS") = std::string(kReservedMapSymbols);
+
+  nb::list actions;
+  for (int32_t kind = 0; kind < kNumActionKinds; ++kind) {
+    nb::dict action;
+    action["name"] = std::string(kActionNames[kind]);
+    action["default_cost"] = kDefaultActionCosts[kind];
+    action["takes_index"] = takes_index(static_cast<ActionKind>(kind));
+    actions.append(action);
+  }
+  m.attr("ACTIONS") = actions;
+}
+
+// def_rw for every schema field of a rules struct; `cls` is its nb::class_ and `Bound` the struct.
+#define GRIDENV_BIND_FIELD(type, name, default_value, low, high, bounds, doc) cls.def_rw(#name, &Bound::name, doc);
+#define GRIDENV_BIND_FIELDS(Struct, FIELDS) \
+  [](nb::class_<Struct> cls) {              \
+    using Bound = Struct;                   \
+    FIELDS(GRIDENV_BIND_FIELD)              \
+    return cls;                             \
+  }(nb::class_<Struct>(m, #Struct).def(nb::init<>()))
+
+void bind_rules(nb::module_& m) {
+  GRIDENV_BIND_FIELDS(ConverterRules, GRIDENV_CONVERTER_FIELDS)
       .def_rw("name", &ConverterRules::name)
       .def_prop_rw(
           "symbol", [](const ConverterRules& c) { return std::string(1, c.symbol); },
           [](ConverterRules& c, const std::string& s) {
-            if (s.size() != 1) throw std::invalid_argument("converter symbol: must be one character, got '" + s + "'");
-            c.symbol = s[0];
+            if (s.size() != 1) throw std::invalid_argument("converter symbol: one character, got '" + s + "'");
+            c.symbol = s[0];  // which characters may be symbols: validate_rules
           })
       .def_rw("inputs", &ConverterRules::inputs)
-      .def_rw("outputs", &ConverterRules::outputs)
-      .def_rw("cooldown", &ConverterRules::cooldown)
-      .def_rw("max_uses", &ConverterRules::max_uses)
-      .def_rw("users_required", &ConverterRules::users_required);
-
-  nb::class_<BodyRules>(m, "BodyRules")
-      .def(nb::init<>())
+      .def_rw("outputs", &ConverterRules::outputs);
+  GRIDENV_BIND_FIELDS(BodyRules, GRIDENV_BODY_FIELDS)
       .def_rw("action_costs", &BodyRules::action_costs)
       .def_rw("resource_caps", &BodyRules::resource_caps)
-      .def_rw("initial_inventory", &BodyRules::initial_inventory)
-      .def_rw("energy_regen", &BodyRules::energy_regen);
+      .def_rw("initial_inventory", &BodyRules::initial_inventory);
 
   nb::enum_<MapGenerator>(m, "MapGenerator")
       .value("random", MapGenerator::kRandom)
@@ -88,50 +152,21 @@ NB_MODULE(_core, m) {
       .value("maze", MapGenerator::kMaze)
       .value("cave", MapGenerator::kCave)
       .value("composite", MapGenerator::kComposite);
-
   nb::enum_<MazeAlgorithm>(m, "MazeAlgorithm")
       .value("backtracker", MazeAlgorithm::kBacktracker)
       .value("kruskal", MazeAlgorithm::kKruskal);
-
-  nb::class_<MapRules>(m, "MapRules")
-      .def(nb::init<>())
+  GRIDENV_BIND_FIELDS(MapRules, GRIDENV_MAP_FIELDS)
       .def_rw("generator", &MapRules::generator)
-      .def_rw("width", &MapRules::width)
-      .def_rw("height", &MapRules::height)
       .def_rw("ascii", &MapRules::ascii)
       .def_rw("agents", &MapRules::agents)
       .def_rw("converter_counts", &MapRules::converter_counts)
-      .def_rw("wall_density", &MapRules::wall_density)
-      .def_rw("room_rows", &MapRules::room_rows)
-      .def_rw("room_cols", &MapRules::room_cols)
       .def_rw("maze_algorithm", &MapRules::maze_algorithm)
-      .def_rw("corridor_width", &MapRules::corridor_width)
-      .def_rw("cave_fill", &MapRules::cave_fill)
-      .def_rw("cave_steps", &MapRules::cave_steps)
-      .def_rw("parts", &MapRules::parts)
-      .def_rw("columns", &MapRules::columns);
+      .def_rw("parts", &MapRules::parts);
 
-  nb::class_<CombatRules>(m, "CombatRules")
-      .def(nb::init<>())
-      .def_rw("freeze_steps", &CombatRules::freeze_steps)
-      .def_rw("steal_fraction", &CombatRules::steal_fraction)
-      .def_rw("stealable", &CombatRules::stealable);
-
-  nb::class_<ShieldRules>(m, "ShieldRules")
-      .def(nb::init<>())
-      .def_rw("upkeep", &ShieldRules::upkeep)
-      .def_rw("absorb_cost", &ShieldRules::absorb_cost);
-
-  nb::class_<ShareRules>(m, "ShareRules")
-      .def(nb::init<>())
-      .def_rw("resource", &ShareRules::resource)
-      .def_rw("amount", &ShareRules::amount);
-
-  nb::class_<BuildRules>(m, "BuildRules")
-      .def(nb::init<>())
-      .def_rw("cost", &BuildRules::cost)
-      .def_rw("max_walls_per_agent", &BuildRules::max_walls_per_agent)
-      .def_rw("max_destroys_per_agent", &BuildRules::max_destroys_per_agent);
+  GRIDENV_BIND_FIELDS(CombatRules, GRIDENV_COMBAT_FIELDS).def_rw("stealable", &CombatRules::stealable);
+  GRIDENV_BIND_FIELDS(ShieldRules, GRIDENV_SHIELD_FIELDS);
+  GRIDENV_BIND_FIELDS(ShareRules, GRIDENV_SHARE_FIELDS).def_rw("resource", &ShareRules::resource);
+  GRIDENV_BIND_FIELDS(BuildRules, GRIDENV_BUILD_FIELDS).def_rw("cost", &BuildRules::cost);
 
   nb::enum_<KinshipScheme>(m, "KinshipScheme")
       .value("selfish", KinshipScheme::kSelfish)
@@ -139,27 +174,9 @@ NB_MODULE(_core, m) {
       .value("random", KinshipScheme::kRandom)
       .value("clans", KinshipScheme::kClans)
       .value("bonds", KinshipScheme::kBonds);
+  GRIDENV_BIND_FIELDS(KinshipRules, GRIDENV_KINSHIP_FIELDS).def_rw("scheme", &KinshipRules::scheme);
 
-  nb::class_<KinshipRules>(m, "KinshipRules")
-      .def(nb::init<>())
-      .def_rw("scheme", &KinshipRules::scheme)
-      .def_rw("normalize_rows", &KinshipRules::normalize_rows)
-      .def_rw("self_weight", &KinshipRules::self_weight)
-      .def_rw("kin_weight", &KinshipRules::kin_weight)
-      .def_rw("beta_a", &KinshipRules::beta_a)
-      .def_rw("beta_b", &KinshipRules::beta_b)
-      .def_rw("family_size", &KinshipRules::family_size)
-      .def_rw("families_per_clan", &KinshipRules::families_per_clan)
-      .def_rw("clans_per_tribe", &KinshipRules::clans_per_tribe)
-      .def_rw("family_weight", &KinshipRules::family_weight)
-      .def_rw("clan_weight", &KinshipRules::clan_weight)
-      .def_rw("tribe_weight", &KinshipRules::tribe_weight)
-      .def_rw("bond_window", &KinshipRules::bond_window)
-      .def_rw("bond_weight", &KinshipRules::bond_weight)
-      .def_rw("bond_cost", &KinshipRules::bond_cost);
-
-  nb::class_<GameRules>(m, "GameRules")
-      .def(nb::init<>())
+  GRIDENV_BIND_FIELDS(GameRules, GRIDENV_GAME_FIELDS)
       .def_rw("resources", &GameRules::resources)
       .def_rw("resource_rewards", &GameRules::resource_rewards)
       .def_rw("converters", &GameRules::converters)
@@ -174,35 +191,77 @@ NB_MODULE(_core, m) {
           },
           [](GameRules& g, const std::vector<std::pair<int32_t, int32_t>>& specs) {
             g.actions.clear();
-            for (auto [kind, arg] : specs) {
-              if (kind < 0 || kind >= kNumActionKinds || arg < 0 || arg > 255)
-                throw std::invalid_argument("actions: (kind, arg) must have kind in [0, " +
-                                            std::to_string(kNumActionKinds - 1) + "] and arg in [0, 255], got (" +
-                                            std::to_string(kind) + ", " + std::to_string(arg) + ")");
-              g.actions.push_back(ActionSpec{static_cast<ActionKind>(kind), static_cast<uint8_t>(arg)});
-            }
+            for (auto [kind, arg] : specs) g.actions.push_back(ActionSpec{static_cast<ActionKind>(kind), arg});
           },
           "The action table as (kind index, argument) pairs.")
       .def_rw("combat", &GameRules::combat)
       .def_rw("shield", &GameRules::shield)
       .def_rw("share", &GameRules::share)
-      .def_rw("glyphs", &GameRules::glyphs)
-      .def_rw("markers", &GameRules::markers)
-      .def_rw("marker_duration", &GameRules::marker_duration)
       .def_rw("build", &GameRules::build)
       .def_rw("kinship", &GameRules::kinship)
       .def_rw("agents_per_group", &GameRules::agents_per_group)
       .def_rw("goal_resource", &GameRules::goal_resource)
       .def_rw("goal_amount", &GameRules::goal_amount)
-      .def_rw("shuffle_recipes", &GameRules::shuffle_recipes)
       .def_rw("recipe_pool", &GameRules::recipe_pool)
-      .def_rw("max_steps", &GameRules::max_steps)
-      .def_rw("obs_height", &GameRules::obs_height)
-      .def_rw("obs_width", &GameRules::obs_width)
       .def_rw("map", &GameRules::map);
 
-  nb::class_<World>(m, "World")
+  m.def("validate_rules", &validate_rules, nb::arg("rules"),
+        "Raise ValueError naming the first field of `rules` the engine refuses (what World and Game check).");
+  m.def(
+      "encode_rules",
+      [](const GameRules& rules) {
+        const std::vector<uint8_t> bytes = encode_rules(rules);
+        return nb::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      },
+      nb::arg("rules"), "The rules as bytes (a rules file: what gridenv_bench reads).");
+  m.def(
+      "decode_rules",
+      [](nb::bytes data) { return decode_rules(reinterpret_cast<const uint8_t*>(data.c_str()), data.size()); },
+      nb::arg("data"), "Rules from encode_rules bytes; ValueError names what is damaged or invalid.");
+}
+
+void bind_game(nb::module_& m) {
+  nb::class_<Game>(m, "Game", "The immutable side of a game: rules, agents, names, spaces and stats (cpp/game.hpp).")
       .def(nb::init<GameRules>(), nb::arg("rules"))
+      .def_prop_ro("rules", &Game::rules, nb::rv_policy::copy, "A copy of the (validated) rules.")
+      .def_prop_ro("digest", &Game::digest)
+      .def_prop_ro("num_agents", &Game::num_agents)
+      .def_prop_ro("agent_groups", &Game::agent_groups)
+      .def_prop_ro("agents_per_group", &Game::agents_per_group)
+      .def_prop_ro("map_height", &Game::map_height)
+      .def_prop_ro("map_width", &Game::map_width)
+      .def_prop_ro("num_actions", &Game::num_actions)
+      .def_prop_ro("action_names", &Game::action_names)
+      .def_prop_ro("num_channels", &Game::num_channels)
+      .def_prop_ro("channel_names",
+                   [](const Game& g) {
+                     std::vector<std::string> names;
+                     for (const auto& channel : g.channels()) names.push_back(channel.name);
+                     return names;
+                   })
+      .def_prop_ro("self_feature_names",
+                   [](const Game& g) {
+                     std::vector<std::string> names;
+                     for (const auto& feature : g.self_features()) names.push_back(feature.name);
+                     return names;
+                   })
+      .def_prop_ro("stat_names", [](const Game& g) { return g.stats().names; })
+      .def("fill_observation_high",
+           [](const Game& g, CpuArray<uint8_t> out) {
+             require_shape("high", out.ndim(), out.shape_ptr(),
+                           {static_cast<size_t>(g.num_channels()), static_cast<size_t>(g.rules().obs_height),
+                            static_cast<size_t>(g.rules().obs_width)});
+             g.fill_observation_high(out.data());
+           },
+           nb::arg("out").noconvert(), "Write every observation value's upper bound into out, uint8 (C, H, W).");
+}
+
+void bind_world(nb::module_& m) {
+  nb::class_<World>(m, "World")
+      .def(
+          "__init__", [](World* self, std::shared_ptr<Game> game) { new (self) World(std::move(game)); },
+          nb::arg("game"), "A world of `game` (shared, never copied).")
+      .def(nb::init<GameRules>(), nb::arg("rules"), "A world with a game of its own made from `rules`.")
       .def(
           "bind_buffers",
           [](World& world, CpuArray<uint8_t> observations, CpuArray<int32_t> actions, CpuArray<float> rewards,
@@ -246,9 +305,6 @@ NB_MODULE(_core, m) {
       .def_prop_ro("episode_over", &World::episode_over)
       .def_prop_ro("height", &World::height)
       .def_prop_ro("width", &World::width)
-      .def_prop_ro("stat_names", &World::stat_names)
-      .def_prop_ro("channel_names", &World::channel_names)
-      .def_prop_ro("self_feature_names", &World::self_feature_names)
       .def_prop_ro("memory_bytes", &World::memory_bytes)
       .def("save_state", &save_state_bytes<World>,
            "The episode's whole mutable state as bytes (load_state continues from it exactly).")
@@ -260,7 +316,6 @@ NB_MODULE(_core, m) {
                      return w.action_order();
                    },
                    "Agent ids in the order the last step applied them.")
-      .def_prop_ro("action_names", &World::action_names)
       .def_prop_ro("recipe_of_kind",
                    [](const World& w) {
                      const auto guard = w.exclusive("World.recipe_of_kind");
@@ -283,7 +338,6 @@ NB_MODULE(_core, m) {
              return out;
            },
            "The episode's kinship weights K (agents x agents), before row normalisation.")
-      .def("agents_per_group", &World::agents_per_group)
       .def("agent_groups",
            [](const World& w) {
              const auto guard = w.exclusive("World.agent_groups");
@@ -331,12 +385,12 @@ NB_MODULE(_core, m) {
            [](const World& w) {
              const auto guard = w.exclusive("World.stats");
              std::vector<std::vector<double>> out(w.num_agents());
-             const size_t s = w.stat_names().size();
+             const size_t s = w.game().stats().names.size();
              for (int32_t a = 0; a < w.num_agents(); ++a)
                out[a].assign(w.stats().begin() + a * s, w.stats().begin() + (a + 1) * s);
              return out;
            },
-           "Per-agent episode statistics so far, aligned with stat_names.")
+           "Per-agent episode statistics so far, aligned with Game.stat_names.")
       .def("converter_states",
            [](const World& w) {
              const auto guard = w.exclusive("World.converter_states");
@@ -346,25 +400,26 @@ NB_MODULE(_core, m) {
              return out;
            },
            "[(row, col, kind, steps_until_ready, uses)] per converter.")
-      .def("fill_tiles",
+      .def("fill_map_codes",
            [](const World& w, CpuArray<uint8_t> out) {
-             const auto guard = w.exclusive("World.fill_tiles");
+             const auto guard = w.exclusive("World.fill_map_codes");
              require_shape("tiles", out.ndim(), out.shape_ptr(),
                            {static_cast<size_t>(w.height()), static_cast<size_t>(w.width())});
-             w.fill_tiles(out.data());
+             w.fill_map_codes(out.data());
            },
-           nb::arg("out").noconvert(), "Write tile codes (height, width) uint8: 0 empty, 1 wall, 2 agent, 3 + k converter kind k.")
-      .def("fill_observation_high", [](const World& w, CpuArray<uint8_t> out) {
-        const auto& rules = w.rules();
-        require_shape("high", out.ndim(), out.shape_ptr(),
-                      {static_cast<size_t>(w.num_channels()), static_cast<size_t>(rules.obs_height),
-                       static_cast<size_t>(rules.obs_width)});
-        w.fill_observation_high(out.data());
-      }, nb::arg("out").noconvert());
+           nb::arg("out").noconvert(),
+           "Write what renderers draw into out, uint8 (height, width): 0 empty, 1 wall, 2 agent, 3 + k converter kind "
+           "k.");
+}
 
+void bind_vec_world(nb::module_& m) {
   nb::class_<VecWorld>(m, "VecWorld")
-      .def(nb::init<const GameRules&, int32_t, int32_t>(), nb::arg("rules"), nb::arg("num_envs"),
-           nb::arg("num_threads"))
+      .def(
+          "__init__",
+          [](VecWorld* self, std::shared_ptr<Game> game, int32_t num_envs, int32_t num_threads) {
+            new (self) VecWorld(std::move(game), num_envs, num_threads);
+          },
+          nb::arg("game"), nb::arg("num_envs"), nb::arg("num_threads"), "num_envs worlds of `game`, all sharing it.")
       .def(
           "bind_buffers",
           [](VecWorld& vec, CpuArray<uint8_t> observations, CpuArray<int32_t> actions, CpuArray<float> rewards,
@@ -386,7 +441,7 @@ NB_MODULE(_core, m) {
             require_shape("episode_done", episode_done.ndim(), episode_done.shape_ptr(),
                           {static_cast<size_t>(vec.num_worlds())});
             require_shape("episode_stats", episode_stats.ndim(), episode_stats.shape_ptr(),
-                          {n, first.stat_names().size()});
+                          {n, first.game().stats().names.size()});
             uint8_t* mask = nullptr;
             if (action_mask) {
               require_shape("action_mask", action_mask->ndim(), action_mask->shape_ptr(),
@@ -415,7 +470,17 @@ NB_MODULE(_core, m) {
       .def("save_state", &save_state_bytes<VecWorld>, "Every world's state as bytes.")
       .def("load_state", &load_state_bytes<VecWorld>, nb::arg("state"),
            "Continue every world from save_state() bytes of a VecWorld of the same rules and size.")
-      .def("stat_names", [](const VecWorld& v) { return v.world(0).stat_names(); })
       .def("recipe_of_kind", [](const VecWorld& v, int32_t w) { return v.world(w).recipe_of_kind(); })
       .def("step_count", [](const VecWorld& v, int32_t w) { return v.world(w).step_count(); });
+}
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+  m.doc() = "gridenv C++ engine (see cpp/ for the rules of the game).";
+  bind_schema(m);
+  bind_rules(m);
+  bind_game(m);
+  bind_world(m);
+  bind_vec_world(m);
 }

@@ -740,18 +740,19 @@ void validate_map(const MapRules& map, const GameRules& rules, const std::string
   if (std::count(field.begin(), field.end(), '[') > 8) fail(field + ": composite maps nest at most 8 deep");
   require(static_cast<int32_t>(map.generator) >= 0 && map.generator <= MapGenerator::kComposite,
           "generator: unknown generator");
+  if (map.generator != MapGenerator::kAscii) validate_fields(map, field + ".");  // an ASCII map's size is its text's
   if (map.generator == MapGenerator::kComposite) {
     require(!map.parts.empty() && map.parts.size() <= 4096, "parts: a composite map needs 1 to 4096 parts");
-    require(map.columns >= 1 && map.columns <= 4096, "columns: must be in [1, 4096]");
     for (size_t i = 0; i < map.parts.size(); ++i)
       validate_map(map.parts[i], rules, field + ".parts[" + std::to_string(i) + "]");
     const auto [h, w] = map_size(map);
     require(h <= 4096 && w <= 4096, "parts: the composite map is larger than 4096x4096");
     return;
   }
-  require(map.width >= 1 && map.width <= 4096, "width: must be in [1, 4096], got " + std::to_string(map.width));
-  require(map.height >= 1 && map.height <= 4096, "height: must be in [1, 4096], got " + std::to_string(map.height));
   if (map.generator == MapGenerator::kAscii) {
+    require(map.width >= 1 && map.width <= Limits::kMaxMapSide && map.height >= 1 && map.height <= Limits::kMaxMapSide,
+            "width, height: an ASCII map is 1 to " + std::to_string(Limits::kMaxMapSide) + " cells a side, got " +
+                std::to_string(map.width) + "x" + std::to_string(map.height));
     require(map.ascii.size() == static_cast<size_t>(map.width) * map.height,
             "ascii: expected height * width characters");
     for (int32_t r = 0; r < map.height; ++r)
@@ -769,28 +770,25 @@ void validate_map(const MapRules& map, const GameRules& rules, const std::string
       }
     return;
   }
-  require(map.width >= 3 && map.height >= 3, "width, height: generated maps are at least 3x3 (a wall border)");
-  require(map.agents >= 0 && map.agents <= 4096, "agents: must be in [0, 4096]");
+  require(map.agents >= 0 && map.agents <= Limits::kMaxAgents,
+          "agents: must be in [0, " + std::to_string(Limits::kMaxAgents) + "], got " + std::to_string(map.agents));
   require(map.converter_counts.size() == rules.converters.size(),
           "converter_counts: expected one count per converter kind (" + std::to_string(rules.converters.size()) + ")");
-  for (int32_t count : map.converter_counts) require(count >= 0 && count <= 65535, "converter_counts: must be >= 0");
-  require(map.wall_density >= 0.0 && map.wall_density < 1.0, "wall_density: must be in [0, 1)");
-  if (map.generator == MapGenerator::kRooms) {
-    require(map.room_rows >= 1 && map.room_cols >= 1, "room_rows, room_cols: must be at least 1");
+  for (int32_t count : map.converter_counts)
+    require(count >= 0 && count <= Limits::kMaxConvertersPerKind,
+            "converter_counts: must be in [0, " + std::to_string(Limits::kMaxConvertersPerKind) + "], got " +
+                std::to_string(count));
+  if (map.generator == MapGenerator::kRooms)
     require((map.width - 1) / map.room_cols >= 2 && (map.height - 1) / map.room_rows >= 2,
-            "room_rows, room_cols: each room needs at least 1x1 interior; " + std::to_string(map.room_rows) + "x" +
-                std::to_string(map.room_cols) + " rooms do not fit in " + std::to_string(map.width) + "x" +
-                std::to_string(map.height));
-  }
+            "room_rows, room_cols: " + std::to_string(map.room_rows) + "x" + std::to_string(map.room_cols) +
+                " rooms do not fit in " + std::to_string(map.width) + "x" + std::to_string(map.height) +
+                " (each room needs a 1x1 interior and walls)");
   if (map.generator == MapGenerator::kMaze) {
     require(map.maze_algorithm == MazeAlgorithm::kBacktracker || map.maze_algorithm == MazeAlgorithm::kKruskal,
             "maze_algorithm: unknown algorithm");
-    require(map.corridor_width >= 1 && map.corridor_width + 2 <= std::min(map.width, map.height),
-            "corridor_width: must be at least 1 and leave room for walls (width and height >= corridor_width + 2)");
-  }
-  if (map.generator == MapGenerator::kCave) {
-    require(map.cave_fill >= 0.0 && map.cave_fill < 1.0, "cave_fill: must be in [0, 1)");
-    require(map.cave_steps >= 0 && map.cave_steps <= 100, "cave_steps: must be in [0, 100]");
+    require(map.corridor_width + 2 <= std::min(map.width, map.height),
+            "corridor_width: " + std::to_string(map.corridor_width) + " leaves no room for walls in a " +
+                std::to_string(map.width) + "x" + std::to_string(map.height) + " map");
   }
   if (map.generator == MapGenerator::kRandom || map.generator == MapGenerator::kCave) {
     const int64_t interior = int64_t{map.width - 2} * (map.height - 2);
@@ -840,14 +838,6 @@ int32_t count_spawns(const MapRules& map) {
     return total;
   }
   return map.agents;
-}
-
-std::vector<int32_t> count_agents_per_group(const GameRules& rules) {
-  if (rules.map.generator != MapGenerator::kAscii) return rules.agents_per_group;
-  std::vector<int32_t> counts(rules.num_groups(), 0);
-  for (char symbol : rules.map.ascii)
-    if (symbol >= '0' && symbol <= '9' && symbol - '0' < static_cast<int32_t>(counts.size())) ++counts[symbol - '0'];
-  return counts;
 }
 
 }  // namespace gridenv

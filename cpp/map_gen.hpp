@@ -54,9 +54,6 @@ void validate_map(const MapRules& map, const GameRules& rules, const std::string
 // Generate the whole map into `layout`. Throws std::invalid_argument when the objects do not fit.
 void generate_map(const GameRules& rules, Rng& rng, Layout& layout);
 
-// Agents per group (ASCII top-level map: counted from its digits; otherwise rules.agents_per_group).
-std::vector<int32_t> count_agents_per_group(const GameRules& rules);
-
 // Spawn points a map places (ASCII: its digits).
 int32_t count_spawns(const MapRules& map);
 

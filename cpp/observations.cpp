@@ -94,49 +94,49 @@ void World::write_observation(int32_t agent_id, uint8_t* out) const {
   features[8] = self.body == self.group ? 0 : 1;
 }
 
-std::vector<std::string> World::channel_names() const {
-  std::vector<std::string> names = {"wall",         "agent",        "agent_group", "agent_orientation",
-                                    "agent_kinship", "agent_frozen", "agent_shield", "agent_glyph",
-                                    "marker",        "converter_cooldown"};
-  for (const auto& converter : rules_.converters) names.push_back("converter_" + converter.name);
-  names.push_back("self");
-  return names;
-}
-
-std::vector<std::string> World::self_feature_names() const {
-  std::vector<std::string> names;
-  for (const auto& resource : rules_.resources) names.push_back("inventory_" + resource);
-  for (const char* name : {"orientation", "group", "episode_progress", "last_action", "last_action_succeeded",
-                           "frozen", "shield", "glyph", "posture"})
-    names.push_back(name);
-  return names;
-}
-
-void World::fill_observation_high(uint8_t* out) const {
-  const int32_t plane = rules_.obs_height * rules_.obs_width;
-  const int32_t num_kinds = static_cast<int32_t>(rules_.converters.size());
+std::vector<ObservedFeature> observation_channels(const GameRules& rules) {
   int32_t max_cooldown = 0;
-  for (const auto& converter : rules_.converters) max_cooldown = std::max(max_cooldown, converter.cooldown);
-  const auto frozen_high = static_cast<uint8_t>(std::min(255, rules_.combat.freeze_steps));
-  const uint8_t plane_high[kFirstConverterChannel] = {
-      1, 1, static_cast<uint8_t>(rules_.num_groups()), 4, 255, frozen_high, 1,
-      static_cast<uint8_t>(rules_.glyphs), static_cast<uint8_t>(rules_.markers),
-      static_cast<uint8_t>(std::min(255, max_cooldown))};
-  for (int32_t channel = 0; channel < kFirstConverterChannel; ++channel)
-    std::memset(out + channel * plane, plane_high[channel], plane);
-  for (int32_t k = 0; k < num_kinds; ++k) std::memset(out + (kFirstConverterChannel + k) * plane, 2, plane);
-  uint8_t* self_plane = out + self_channel(num_kinds) * plane;
-  std::memset(self_plane, 0, plane);
-  const int32_t num_res = num_resources();
-  for (int32_t r = 0; r < num_res; ++r) {
+  for (const auto& converter : rules.converters) max_cooldown = std::max(max_cooldown, converter.cooldown);
+  const auto groups = static_cast<uint8_t>(rules.num_groups());
+  std::vector<ObservedFeature> channels = {
+      {"wall", 1},
+      {"agent", 1},
+      {"agent_group", groups},
+      {"agent_orientation", 4},
+      {"agent_kinship", 255},
+      {"agent_frozen", static_cast<uint8_t>(std::min(255, rules.combat.freeze_steps))},
+      {"agent_shield", 1},
+      {"agent_glyph", static_cast<uint8_t>(rules.glyphs)},
+      {"marker", static_cast<uint8_t>(rules.markers)},
+      {"converter_cooldown", static_cast<uint8_t>(std::min(255, max_cooldown))},
+  };
+  for (const auto& converter : rules.converters) channels.push_back({"converter_" + converter.name, 2});
+  channels.push_back({"self", 255});  // per feature: self_features
+  return channels;
+}
+
+std::vector<ObservedFeature> self_features(const GameRules& rules) {
+  std::vector<ObservedFeature> features;
+  for (size_t r = 0; r < rules.resources.size(); ++r) {
     int32_t cap = 0;
-    for (const auto& body : rules_.bodies) cap = std::max(cap, body.resource_caps[r]);
-    self_plane[r] = static_cast<uint8_t>(cap);
+    for (const auto& body : rules.bodies) cap = std::max(cap, body.resource_caps[r]);
+    features.push_back({"inventory_" + rules.resources[r], static_cast<uint8_t>(cap)});
   }
-  const uint8_t feature_high[kSelfFeaturesAfterInventory] = {
-      4, static_cast<uint8_t>(rules_.num_groups()), 255, static_cast<uint8_t>(num_actions()), 1, frozen_high, 1,
-      static_cast<uint8_t>(rules_.glyphs), 1};
-  std::memcpy(self_plane + num_res, feature_high, kSelfFeaturesAfterInventory);
+  const auto groups = static_cast<uint8_t>(rules.num_groups());
+  const auto frozen = static_cast<uint8_t>(std::min(255, rules.combat.freeze_steps));
+  const std::vector<ObservedFeature> after_inventory = {
+      {"orientation", 4},
+      {"group", groups},
+      {"episode_progress", 255},
+      {"last_action", static_cast<uint8_t>(rules.actions.size())},
+      {"last_action_succeeded", 1},
+      {"frozen", frozen},
+      {"shield", 1},
+      {"glyph", static_cast<uint8_t>(rules.glyphs)},
+      {"posture", 1},
+  };
+  features.insert(features.end(), after_inventory.begin(), after_inventory.end());
+  return features;
 }
 
 }  // namespace gridenv

@@ -27,6 +27,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rules.hpp"
 
 namespace gridenv {
 
@@ -47,6 +51,15 @@ enum Channel : int32_t {
 constexpr int32_t kSelfFeaturesAfterInventory = 9;
 
 inline int32_t num_channels(int32_t num_converter_kinds) { return kFirstConverterChannel + num_converter_kinds + 1; }
+
+// One observed quantity (a channel, or a feature of the self plane): its name and the largest value it takes under
+// the given rules (the smallest is 0). The lists below are the only place names and bounds are written.
+struct ObservedFeature {
+  std::string name;
+  uint8_t high = 0;
+};
+std::vector<ObservedFeature> observation_channels(const GameRules& rules);  // [C], in channel order
+std::vector<ObservedFeature> self_features(const GameRules& rules);         // [R + 9], in self-plane order
 inline int32_t self_channel(int32_t num_converter_kinds) { return kFirstConverterChannel + num_converter_kinds; }
 inline int32_t num_self_features(int32_t num_resources) { return num_resources + kSelfFeaturesAfterInventory; }
 

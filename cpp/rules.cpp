@@ -1,6 +1,7 @@
 #include "rules.hpp"
 
 #include <cmath>
+#include <cstdio>
 
 #include <stdexcept>
 #include <string>
@@ -26,39 +27,60 @@ void require_range(const std::string& field, int64_t value, int64_t low, int64_t
          std::to_string(value));
 }
 
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.15g", value);
+  return text;
+}
+
 }  // namespace
+
+void require_bounds(const std::string& field, double value, double low, double high, Bounds bounds) {
+  const bool above_low = bounds == Bounds::kLowOpen ? value > low : value >= low;  // NaN fails both
+  const bool below_high = bounds == Bounds::kHighOpen ? value < high : value <= high;
+  if (!(above_low && below_high))
+    fail(field + ": must be in " + (bounds == Bounds::kLowOpen ? "(" : "[") + number(low) + ", " + number(high) +
+         (bounds == Bounds::kHighOpen ? ")" : "]") + ", got " + number(value));
+}
 
 void validate_rules(const GameRules& rules) {
   const size_t num_resources = rules.resources.size();
   if (num_resources == 0 || rules.resources[0] != "energy") fail("resources: the first resource must be 'energy'");
-  if (num_resources > 32) fail("resources: at most 32 resource types, got " + std::to_string(num_resources));
+  if (num_resources > Limits::kMaxResources)
+    fail("resources: at most " + std::to_string(Limits::kMaxResources) + " resource types, got " +
+         std::to_string(num_resources));
+  for (size_t r = 1; r < num_resources; ++r)
+    for (size_t q = 0; q < r; ++q)
+      if (rules.resources[q] == rules.resources[r]) fail("resources: names must be unique, '" + rules.resources[r] +
+                                                         "' appears twice");
   require_size("resource_rewards", rules.resource_rewards.size(), num_resources);
   for (size_t r = 0; r < num_resources; ++r)
     if (!(std::fabs(rules.resource_rewards[r]) <= 1e6f))  // NaN fails too; shared sums stay finite in float32
       fail("resource_rewards." + rules.resources[r] + ": must be a finite number in [-1e6, 1e6], got " +
            std::to_string(rules.resource_rewards[r]));
-  if (rules.converters.size() > 64) fail("converters: at most 64 kinds, got " + std::to_string(rules.converters.size()));
+  if (rules.converters.size() > Limits::kMaxConverterKinds)
+    fail("converters: at most " + std::to_string(Limits::kMaxConverterKinds) + " kinds, got " +
+         std::to_string(rules.converters.size()));
   for (size_t k = 0; k < rules.converters.size(); ++k) {
     const ConverterRules& converter = rules.converters[k];
     const std::string field = "converters." + converter.name;
     require_size(field + ".inputs", converter.inputs.size(), num_resources);
     require_size(field + ".outputs", converter.outputs.size(), num_resources);
     for (size_t r = 0; r < num_resources; ++r) {
-      require_range(field + ".inputs." + rules.resources[r], converter.inputs[r], 0, 255);
-      require_range(field + ".outputs." + rules.resources[r], converter.outputs[r], 0, 255);
+      require_range(field + ".inputs." + rules.resources[r], converter.inputs[r], 0, Limits::kMaxAmount);
+      require_range(field + ".outputs." + rules.resources[r], converter.outputs[r], 0, Limits::kMaxAmount);
     }
-    require_range(field + ".cooldown", converter.cooldown, 0, 1000000);
-    require_range(field + ".max_uses", converter.max_uses, 0, 1000000000);
-    require_range(field + ".users_required", converter.users_required, 1, 4);
+    validate_fields(converter, field + ".");
     const char s = converter.symbol;
-    if (s == '#' || s == '.' || s == ' ' || (s >= '0' && s <= '9') || s < 33 || s > 126)
-      fail(field + ".symbol: must be a printable character other than '#', '.', ' ' and the digits");
+    if (s < 33 || s > 126 || kReservedMapSymbols.find(s) != std::string_view::npos)
+      fail(field + ".symbol: must be one printable character other than '#', '.', ' ' and digits");
     for (size_t j = 0; j < k; ++j)
       if (rules.converters[j].symbol == s) fail(field + ".symbol: '" + std::string(1, s) + "' is already used by " +
                                                 rules.converters[j].name);
   }
   const size_t num_groups = rules.posture_body.size();
-  if (num_groups == 0 || num_groups > 10) fail("groups: between 1 and 10 groups, got " + std::to_string(num_groups));
+  if (num_groups == 0 || num_groups > Limits::kMaxGroups)
+    fail("groups: between 1 and " + std::to_string(Limits::kMaxGroups) + " groups, got " + std::to_string(num_groups));
   if (rules.bodies.size() < num_groups || rules.bodies.size() > 2 * num_groups)
     fail("bodies: expected one body per group plus at most one posture body each, got " +
          std::to_string(rules.bodies.size()) + " for " + std::to_string(num_groups) + " groups");
@@ -75,79 +97,70 @@ void validate_rules(const GameRules& rules) {
     require_size(field + ".resource_caps", body.resource_caps.size(), num_resources);
     require_size(field + ".initial_inventory", body.initial_inventory.size(), num_resources);
     for (int32_t a = 0; a < kNumActionKinds; ++a)
-      require_range(field + ".action_costs." + std::string(kActionNames[a]), body.action_costs[a], 0, 255);
+      require_range(field + ".action_costs." + std::string(kActionNames[a]), body.action_costs[a], 0, Limits::kMaxAmount);
     for (size_t r = 0; r < num_resources; ++r) {
-      require_range(field + ".resource_caps." + rules.resources[r], body.resource_caps[r], 0, 255);
+      require_range(field + ".resource_caps." + rules.resources[r], body.resource_caps[r], 0, Limits::kMaxAmount);
       require_range(field + ".initial_inventory." + rules.resources[r], body.initial_inventory[r], 0,
                     body.resource_caps[r]);
     }
-    require_range(field + ".energy_regen", body.energy_regen, 0, 255);
+    validate_fields(body, field + ".");
   }
-  if (rules.actions.empty() || rules.actions.size() > 254)
-    fail("actions: the action table must have 1 to 254 entries, got " + std::to_string(rules.actions.size()));
-  require_range("glyphs", rules.glyphs, 0, 254);
-  require_range("markers", rules.markers, 0, 254);
-  require_range("marker_duration", rules.marker_duration, 0, 1000000);
-  for (size_t a = 0; a < rules.actions.size(); ++a)
+  validate_fields(rules, "");
+  if (rules.actions.empty() || rules.actions.size() > Limits::kMaxActions)
+    fail("actions: the action table must have 1 to " + std::to_string(Limits::kMaxActions) + " entries, got " +
+         std::to_string(rules.actions.size()));
+  for (size_t a = 0; a < rules.actions.size(); ++a) {
+    const ActionSpec& spec = rules.actions[a];
+    const std::string field = "actions[" + std::to_string(a) + "]";
+    require_range(field + " (kind)", static_cast<int32_t>(spec.kind), 0, kNumActionKinds - 1);
+    if (takes_index(spec.kind)) {
+      const bool glyph = spec.kind == ActionKind::kGlyph;
+      const int32_t available = glyph ? rules.glyphs : rules.markers;
+      const std::string kind(kActionNames[static_cast<int32_t>(spec.kind)]);
+      if (spec.arg < 0 || spec.arg >= available)
+        fail("actions: '" + kind + "_" + std::to_string(spec.arg) + "' needs " + kind + "s > " +
+             std::to_string(spec.arg) + ", but " + kind + "s is " + std::to_string(available));
+    } else {
+      require_range(field + " (argument)", spec.arg, 0, 0);
+    }
     for (size_t b = 0; b < a; ++b)
-      if (rules.actions[a].kind == rules.actions[b].kind && rules.actions[a].arg == rules.actions[b].arg)
+      if (spec.kind == rules.actions[b].kind && spec.arg == rules.actions[b].arg)
         fail("actions: entries " + std::to_string(b) + " and " + std::to_string(a) + " are the same action; the "
              "table must not repeat one");
-  for (const ActionSpec& spec : rules.actions) {
-    require_range("actions (kind)", static_cast<int32_t>(spec.kind), 0, kNumActionKinds - 1);
-    if (spec.kind == ActionKind::kGlyph) require_range("actions (glyph index)", spec.arg, 0, rules.glyphs - 1);
-    else if (spec.kind == ActionKind::kMarker) require_range("actions (marker index)", spec.arg, 0, rules.markers - 1);
-    else require_range("actions (argument)", spec.arg, 0, 0);
   }
-  require_range("combat.freeze_steps", rules.combat.freeze_steps, 0, 1000000);
-  if (!(rules.combat.steal_fraction >= 0.0f && rules.combat.steal_fraction <= 1.0f))
-    fail("combat.steal_fraction: must be in [0, 1], got " + std::to_string(rules.combat.steal_fraction));
+  validate_fields(rules.combat, "combat.");
   require_size("combat.stealable", rules.combat.stealable.size(), num_resources);
-  require_range("shield.upkeep", rules.shield.upkeep, 0, 255);
-  require_range("shield.absorb_cost", rules.shield.absorb_cost, 0, 255);
+  validate_fields(rules.shield, "shield.");
   require_range("share.resource", rules.share.resource, 0, static_cast<int64_t>(num_resources) - 1);
-  require_range("share.amount", rules.share.amount, 0, 255);
+  validate_fields(rules.share, "share.");
   require_size("build.cost", rules.build.cost.size(), num_resources);
-  for (int32_t cost : rules.build.cost) require_range("build.cost", cost, 0, 255);
-  require_range("build.max_walls_per_agent", rules.build.max_walls_per_agent, 0, 1000000);
-  require_range("build.max_destroys_per_agent", rules.build.max_destroys_per_agent, 0, 1000000);
+  for (int32_t cost : rules.build.cost) require_range("build.cost", cost, 0, Limits::kMaxAmount);
+  validate_fields(rules.build, "build.");
   const KinshipRules& kin = rules.kinship;
   require_range("kinship.scheme", static_cast<int32_t>(kin.scheme), 0, static_cast<int32_t>(KinshipScheme::kBonds));
-  auto require_weight = [](const std::string& field, float w, bool allow_zero) {
-    if (!(w <= 1.0f && (allow_zero ? w >= 0.0f : w > 0.0f)))
-      fail(field + ": must be in " + (allow_zero ? "[0, 1]" : "(0, 1]") + ", got " + std::to_string(w));
-  };
-  require_weight("kinship.self_weight", kin.self_weight, false);
-  require_weight("kinship.kin_weight", kin.kin_weight, true);
-  require_weight("kinship.family_weight", kin.family_weight, true);
-  require_weight("kinship.clan_weight", kin.clan_weight, true);
-  require_weight("kinship.tribe_weight", kin.tribe_weight, true);
-  require_weight("kinship.bond_weight", kin.bond_weight, true);
-  if (!(kin.beta_a > 0.0f && kin.beta_b > 0.0f && kin.beta_a < 1e6f && kin.beta_b < 1e6f))
-    fail("kinship.beta_a, kinship.beta_b: must be positive and below 1e6");
-  require_range("kinship.family_size", kin.family_size, 1, 4096);
-  require_range("kinship.families_per_clan", kin.families_per_clan, 1, 4096);
-  require_range("kinship.clans_per_tribe", kin.clans_per_tribe, 1, 4096);
-  require_range("kinship.bond_window", kin.bond_window, 0, 1000000);
-  require_range("kinship.bond_cost", kin.bond_cost, 0, 255);
+  validate_fields(kin, "kinship.");
   if (!rules.recipe_pool.empty() && !rules.shuffle_recipes) fail("recipe_pool: needs shuffle_recipes");
-  if (rules.recipe_pool.size() > 1000000)
-    fail("recipe_pool: at most 1000000 permutations, got " + std::to_string(rules.recipe_pool.size()));
+  if (rules.recipe_pool.size() > static_cast<size_t>(Limits::kMaxRecipePool))
+    fail("recipe_pool: at most " + std::to_string(Limits::kMaxRecipePool) + " permutations, got " +
+         std::to_string(rules.recipe_pool.size()));
+  const size_t kinds = rules.converters.size();
   for (size_t p = 0; p < rules.recipe_pool.size(); ++p) {
     const auto& permutation = rules.recipe_pool[p];
-    const std::string field = "recipe_pool[" + std::to_string(p) + "]";
-    require_size(field, permutation.size(), rules.converters.size());
-    std::vector<uint8_t> seen(rules.converters.size(), 0);
-    for (int32_t recipe : permutation) {
-      require_range(field, recipe, 0, static_cast<int64_t>(rules.converters.size()) - 1);
-      if (seen[recipe]++) fail(field + ": not a permutation of the converter kinds (repeats " +
-                               std::to_string(recipe) + ")");
+    std::vector<uint8_t> seen(kinds, 0);
+    bool ok = permutation.size() == kinds;
+    for (size_t i = 0; ok && i < kinds; ++i)
+      ok = permutation[i] >= 0 && static_cast<size_t>(permutation[i]) < kinds && !seen[permutation[i]]++;
+    if (!ok) {
+      std::string listed;
+      for (int32_t recipe : permutation) listed += (listed.empty() ? "" : ", ") + std::to_string(recipe);
+      fail("recipe_pool[" + std::to_string(p) + "]: must be a permutation of 0.." + std::to_string(kinds - 1) +
+           " (one recipe index per converter kind), got [" + listed + "]");
     }
   }
-  require_range("max_steps", rules.max_steps, 1, 1000000000);
-  require_range("obs_height", rules.obs_height, 1, 63);
-  require_range("obs_width", rules.obs_width, 1, 63);
-  if (rules.obs_height % 2 == 0 || rules.obs_width % 2 == 0) fail("obs_height, obs_width: must be odd");
+  if (rules.obs_height % 2 == 0) fail("obs_height: must be odd so the agent sits at the centre, got " +
+                                      std::to_string(rules.obs_height));
+  if (rules.obs_width % 2 == 0) fail("obs_width: must be odd so the agent sits at the centre, got " +
+                                     std::to_string(rules.obs_width));
   if (rules.obs_height * rules.obs_width < num_self_features(static_cast<int32_t>(num_resources)))
     fail("obs_height * obs_width: the window must hold the " +
          std::to_string(num_self_features(static_cast<int32_t>(num_resources))) + " self features");
@@ -161,7 +174,7 @@ void validate_rules(const GameRules& rules) {
            std::to_string(rules.agents_per_group.size()));
     int64_t total = 0;
     for (int32_t count : rules.agents_per_group) {
-      require_range("agents_per_group", count, 0, 4096);
+      require_range("agents_per_group", count, 0, Limits::kMaxAgents);
       total += count;
     }
     if (total != count_spawns(rules.map))
@@ -170,7 +183,7 @@ void validate_rules(const GameRules& rules) {
   }
   require_range("goal_resource", rules.goal_resource, -1, static_cast<int64_t>(num_resources) - 1);
   // An agent holding goal_amount of the goal resource terminates: 0 would end every agent at its first step.
-  require_range("goal_amount", rules.goal_amount, rules.goal_resource >= 0 ? 1 : 0, 255);
+  require_range("goal_amount", rules.goal_amount, rules.goal_resource >= 0 ? 1 : 0, Limits::kMaxAmount);
 }
 
 namespace {
@@ -196,9 +209,9 @@ struct Digest {
     add(static_cast<uint64_t>(items.size()));
     for (const T& item : items) add(item);
   }
-  void add(const ActionSpec& action) {
-    add(action.kind);
-    add(action.arg);
+  void add(const ActionSpec& action) {  // one byte each, as when ActionSpec held bytes: digests stay as they were
+    add(static_cast<uint8_t>(action.kind));
+    add(static_cast<uint8_t>(action.arg));
   }
   void add(const ConverterRules& c) {
     add(c.name), add(c.symbol), add(c.inputs), add(c.outputs), add(c.cooldown), add(c.max_uses), add(c.users_required);

@@ -13,17 +13,16 @@ namespace {
 constexpr int kSpinIterations = 200000;
 }  // namespace
 
-VecWorld::VecWorld(const GameRules& rules, int32_t num_worlds, int32_t num_threads) {
+VecWorld::VecWorld(std::shared_ptr<const Game> game, int32_t num_worlds, int32_t num_threads) {
   if (num_worlds < 1 || num_worlds > 65536)
     throw std::invalid_argument("num_envs: must be in [1, 65536], got " + std::to_string(num_worlds));
   if (num_threads < 1 || num_threads > 256)
     throw std::invalid_argument("num_threads: must be in [1, 256], got " + std::to_string(num_threads));
   worlds_.reserve(num_worlds);
-  for (int32_t w = 0; w < num_worlds; ++w) worlds_.push_back(std::make_unique<World>(rules));
-  const World& first = *worlds_.front();
-  agents_per_world_ = first.num_agents();
-  observation_size_ = static_cast<size_t>(first.num_channels()) * rules.obs_height * rules.obs_width;
-  num_stats_ = first.stat_names().size();
+  for (int32_t w = 0; w < num_worlds; ++w) worlds_.push_back(std::make_unique<World>(game));
+  agents_per_world_ = game->num_agents();
+  observation_size_ = game->observation_size();
+  num_stats_ = game->stats().names.size();
   num_threads_ = std::min(num_threads, num_worlds);
   claimed_.reset(new std::atomic<int32_t>[num_threads_]);
   for (int32_t r = 0; r < num_threads_; ++r) claimed_[r].store(0);

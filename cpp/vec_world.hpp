@@ -41,7 +41,10 @@ namespace gridenv {
 
 class VecWorld {
  public:
-  VecWorld(const GameRules& rules, int32_t num_worlds, int32_t num_threads);
+  // Every world shares `game` (its rules are validated once, when the Game is made).
+  VecWorld(std::shared_ptr<const Game> game, int32_t num_worlds, int32_t num_threads);
+  VecWorld(GameRules rules, int32_t num_worlds, int32_t num_threads)
+      : VecWorld(std::make_shared<const Game>(std::move(rules)), num_worlds, num_threads) {}
   ~VecWorld();
   VecWorld(const VecWorld&) = delete;
   VecWorld& operator=(const VecWorld&) = delete;
@@ -66,6 +69,7 @@ class VecWorld {
   int32_t num_threads() const { return num_threads_; }
   int32_t agents_per_world() const { return agents_per_world_; }
   const World& world(int32_t index) const { return *worlds_.at(static_cast<size_t>(index)); }
+  const Game& game() const { return worlds_.front()->game(); }
   size_t memory_bytes() const;
 
  private:

@@ -9,100 +9,21 @@
 #include "observations.hpp"
 
 namespace gridenv {
-namespace {
-
-std::string action_name(const ActionSpec& spec) {
-  std::string name(kActionNames[static_cast<int>(spec.kind)]);
-  if (spec.kind == ActionKind::kGlyph || spec.kind == ActionKind::kMarker) name += "_" + std::to_string(spec.arg);
-  return name;
-}
-
-}  // namespace
-
-World::World(GameRules rules) : rules_(std::move(rules)) {
-  validate_rules(rules_);
-  rules_digest_ = rules_digest(rules_);
-  const bool fixed_map = rules_.map.generator == MapGenerator::kAscii;
-  if (fixed_map) generate_map(rules_, rng_, layout_);  // a fixed map is parsed once
-  if (!fixed_map && rules_.map.generator != MapGenerator::kRandom && rules_.map.generator != MapGenerator::kCave) {
-    // Mazes and rooms have as many open cells on every seed: one trial draw refuses, when the env is made, objects
-    // that could never fit (random and cave maps redraw and fall back instead; validate_map checks their border).
-    Rng trial_rng(1);
-    Layout trial;
-    generate_map(rules_, trial_rng, trial);
-  }
-  num_agents_ = 0;
-  for (int32_t count : count_agents_per_group(rules_)) num_agents_ += count;
-  if (num_agents_ < 1) throw std::invalid_argument("map: at least one agent is required, the map has none");
-  if (num_agents_ > 4096) throw std::invalid_argument("map: at most 4096 agents, got " + std::to_string(num_agents_));
-
+World::World(std::shared_ptr<const Game> game)
+    : game_(std::move(game)), rules_(game_->rules()), stat_(game_->stats()), num_agents_(game_->num_agents()),
+      num_stats_(stat_.names.size()) {
+  if (rules_.map.generator == MapGenerator::kAscii) generate_map(rules_, rng_, layout_);  // a fixed map, parsed once
   const int32_t padding = std::max(rules_.obs_height, rules_.obs_width) / 2;
-  const auto [map_height, map_width] = map_size(rules_.map);
-  grid_.resize(map_height, map_width, padding);
+  grid_.resize(game_->map_height(), game_->map_width(), padding);
   agents_.resize(num_agents_);
-  // Groups are fixed by the rules (random maps number agents group by group), so they are known before any reset.
-  groups_.resize(num_agents_);
-  if (fixed_map) {
-    groups_ = layout_.agent_groups;
-  } else {
-    int32_t next = 0;
-    for (size_t g = 0; g < rules_.agents_per_group.size(); ++g)
-      for (int32_t i = 0; i < rules_.agents_per_group[g]; ++i) groups_[next++] = static_cast<uint8_t>(g);
-  }
   recipe_of_kind_.resize(rules_.converters.size());
   for (size_t k = 0; k < recipe_of_kind_.size(); ++k) recipe_of_kind_[k] = static_cast<int32_t>(k);
-  for (int32_t a = 0; a < num_agents_; ++a) agents_[a].group = agents_[a].body = groups_[a];
+  for (int32_t a = 0; a < num_agents_; ++a) agents_[a].group = agents_[a].body = game_->agent_groups()[a];
   inventory_.assign(static_cast<size_t>(num_agents_) * num_resources(), 0);
   order_.resize(num_agents_);
   raw_rewards_.assign(num_agents_, 0.0f);
   kinship_.configure(rules_.kinship, num_agents_);
-
-  auto add_stat = [this](const std::string& name) {
-    stat_names_.push_back(name);
-    return static_cast<int32_t>(stat_names_.size() - 1);
-  };
-  stat_first_gained_ = static_cast<int32_t>(stat_names_.size());
-  for (const auto& resource : rules_.resources) add_stat(resource + ".gained");
-  stat_first_consumed_ = static_cast<int32_t>(stat_names_.size());
-  for (const auto& resource : rules_.resources) add_stat(resource + ".consumed");
-  stat_first_stolen_ = static_cast<int32_t>(stat_names_.size());
-  for (const auto& resource : rules_.resources) add_stat(resource + ".stolen");
-  stat_first_lost_to_theft_ = static_cast<int32_t>(stat_names_.size());
-  for (const auto& resource : rules_.resources) add_stat(resource + ".lost_to_theft");
-  stat_energy_spent_ = add_stat("energy.spent");
-  stat_reward_ = add_stat("reward");
-  stat_raw_reward_ = add_stat("reward.raw");
-  stat_shared_given_ = add_stat("share.given");
-  stat_shared_received_ = add_stat("share.received");
-  stat_attack_hits_ = add_stat("attack.hits");
-  stat_attack_blocked_ = add_stat("attack.blocked");
-  stat_frozen_steps_ = add_stat("frozen.steps");
-  stat_shield_steps_ = add_stat("shield.steps");
-  stat_shield_absorbed_ = add_stat("shield.energy_absorbed");
-  stat_walls_built_ = add_stat("walls.built");
-  stat_walls_destroyed_ = add_stat("walls.destroyed");
-  stat_bonds_formed_ = add_stat("bonds.formed");
-  stat_markers_dropped_ = add_stat("markers.dropped");
-  stat_shared_given_kin_ = add_stat("share.given.kin");
-  stat_attack_hits_kin_ = add_stat("attack.hits.kin");
-  stat_stolen_kin_ = add_stat("stolen.kin");
-  stat_joint_uses_ = add_stat("joint_uses");
-  stat_joint_uses_kin_ = add_stat("joint_uses.kin");
-  stat_first_action_ = static_cast<int32_t>(stat_names_.size());
-  for (const ActionSpec& spec : rules_.actions) add_stat("action." + action_name(spec));
-  stat_first_action_failed_ = static_cast<int32_t>(stat_names_.size());
-  for (const ActionSpec& spec : rules_.actions) add_stat("action." + action_name(spec) + ".failed");
-  stat_first_converter_used_ = static_cast<int32_t>(stat_names_.size());
-  for (const auto& converter : rules_.converters) add_stat(converter.name + ".used");
-  stats_.assign(static_cast<size_t>(num_agents_) * stat_names_.size(), 0.0);
-}
-
-int32_t World::num_channels() const { return gridenv::num_channels(static_cast<int32_t>(rules_.converters.size())); }
-
-std::vector<std::string> World::action_names() const {
-  std::vector<std::string> names;
-  for (const ActionSpec& spec : rules_.actions) names.push_back(action_name(spec));
-  return names;
+  stats_.assign(static_cast<size_t>(num_agents_) * num_stats_, 0.0);
 }
 
 void World::bind_buffers(uint8_t* observations, const int32_t* actions, float* rewards, bool* terminals,
@@ -139,7 +60,7 @@ void World::reset_unguarded(uint64_t seed, bool clear_step_outputs) {
     for (size_t k = 0; k < recipe_of_kind_.size(); ++k) recipe_of_kind_[k] = static_cast<int32_t>(k);
     rng_.shuffle(recipe_of_kind_.data(), static_cast<uint32_t>(recipe_of_kind_.size()));
   }
-  kinship_.reset(groups_, rng_);
+  kinship_.reset(game_->agent_groups(), rng_);
   step_ = 0;
   num_terminated_ = 0;
   std::fill(stats_.begin(), stats_.end(), 0.0);
@@ -187,7 +108,7 @@ void World::build_from_layout() {
     agent = Agent{};
     agent.row = layout_.agent_rows[a];
     agent.col = layout_.agent_cols[a];
-    agent.group = agent.body = groups_[a];
+    agent.group = agent.body = game_->agent_groups()[a];
     grid_.set(agent.row, agent.col, agent_cell(a));
     const BodyRules& body = rules_.bodies[agent.body];
     std::copy(body.initial_inventory.begin(), body.initial_inventory.end(), inventory_.begin() + a * num_res);
@@ -201,10 +122,6 @@ void require_action_in_range(int32_t agent, int32_t action, int32_t num_actions)
                                 std::to_string(num_actions - 1) + "], got " + std::to_string(action));
 }
 }  // namespace
-
-void World::check_actions() const {
-  for (int32_t a = 0; a < num_agents_; ++a) require_action_in_range(a, actions_[a], num_actions());
-}
 
 void World::load_actions() {
   for (int32_t a = 0; a < num_agents_; ++a) {
@@ -257,8 +174,8 @@ void World::step() {
     kinship_.share(raw_rewards_.data(), rewards_);
   }
   for (int32_t a = 0; a < num_agents_; ++a) {
-    stat(a, stat_reward_) += rewards_[a];
-    stat(a, stat_raw_reward_) += raw_rewards_[a];
+    stat(a, stat_.reward) += rewards_[a];
+    stat(a, stat_.raw_reward) += raw_rewards_[a];
   }
   ++step_;
   grid_.expire_markers(step_);
@@ -280,8 +197,8 @@ void World::end_of_step_upkeep() {
     if (agent.shield) {  // upkeep first: a shield that cannot be paid for drops
       if (energy >= rules_.shield.upkeep) {
         energy -= rules_.shield.upkeep;
-        stat(a, stat_energy_spent_) += rules_.shield.upkeep;
-        stat(a, stat_shield_steps_) += 1.0;
+        stat(a, stat_.energy_spent) += rules_.shield.upkeep;
+        stat(a, stat_.shield_steps) += 1.0;
       } else {
         agent.shield = false;
       }
@@ -290,7 +207,7 @@ void World::end_of_step_upkeep() {
   }
 }
 
-void World::fill_tiles(uint8_t* out) const {
+void World::fill_map_codes(uint8_t* out) const {
   const int32_t height = grid_.height(), width = grid_.width();
   for (int32_t r = 0; r < height; ++r) {
     for (int32_t c = 0; c < width; ++c) {

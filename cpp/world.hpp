@@ -16,10 +16,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "exclusive_use.hpp"
+#include "game.hpp"
 #include "grid.hpp"
 #include "kinship.hpp"
 #include "map_gen.hpp"
@@ -31,7 +33,8 @@ namespace gridenv {
 
 class World {
  public:
-  explicit World(GameRules rules);  // throws std::invalid_argument on invalid rules
+  explicit World(std::shared_ptr<const Game> game);
+  explicit World(GameRules rules) : World(std::make_shared<const Game>(std::move(rules))) {}  // a game of its own
 
   void bind_buffers(uint8_t* observations, const int32_t* actions, float* rewards, bool* terminals,
                     bool* truncations);
@@ -40,8 +43,6 @@ class World {
   void reset(uint64_t seed, bool clear_step_outputs = true);
   // Reset with a seed drawn from this world's own RNG: the episode after a seeded one is still determined by it.
   void reset_next(bool clear_step_outputs = true);
-  // Validates every action in the bound buffer; throws std::invalid_argument naming the first bad one.
-  void check_actions() const;
   void step();
   // 1 where the action can take effect now (the agent can pay its cost, is not frozen, has not terminated), else 0.
   // out: [agents * num_actions] uint8.
@@ -61,12 +62,12 @@ class World {
   // concurrent reset, step or load then makes the reader raise instead of copying from vectors being replaced.
   ExclusiveUse exclusive(const char* call) const { return ExclusiveUse(busy_, call); }
 
+  const Game& game() const { return *game_; }
   const GameRules& rules() const { return rules_; }
   int32_t num_agents() const { return num_agents_; }
-  std::vector<std::string> action_names() const;  // e.g. "move_north", "glyph_2"
   int32_t num_actions() const { return static_cast<int32_t>(rules_.actions.size()); }
   int32_t num_resources() const { return static_cast<int32_t>(rules_.resources.size()); }
-  int32_t num_channels() const;
+  int32_t num_channels() const { return game_->num_channels(); }
   int32_t step_count() const { return step_; }
   // Every agent truncated (max_steps) or terminated (goal reached).
   bool episode_over() const { return step_ >= rules_.max_steps || num_terminated_ == num_agents_; }
@@ -80,18 +81,10 @@ class World {
   const std::vector<int32_t>& recipe_of_kind() const { return recipe_of_kind_; }
   const std::vector<float>& raw_rewards() const { return raw_rewards_; }  // this step, before kinship sharing
   const Kinship& kinship() const { return kinship_; }
-  const std::vector<std::string>& stat_names() const { return stat_names_; }
-  const std::vector<double>& stats() const { return stats_; }  // [agents * stat_names], this episode so far
-  std::vector<int32_t> agents_per_group() const { return count_agents_per_group(rules_); }
+  const std::vector<double>& stats() const { return stats_; }  // [agents * game().stats().names], this episode
 
-  // Names of the observation channels and of the self features, in layout order (see observations.hpp).
-  std::vector<std::string> channel_names() const;
-  std::vector<std::string> self_feature_names() const;
-  // Upper bound of every observation value [C * H * W]; the lower bound is 0 everywhere.
-  void fill_observation_high(uint8_t* out) const;
-
-  // Tile codes of the current map [height * width]: 0 empty, 1 wall, 2 agent, 3 + k converter of kind k.
-  void fill_tiles(uint8_t* out) const;
+  // What renderers draw, one code per cell [height * width]: 0 empty, 1 wall, 2 agent, 3 + k converter of kind k.
+  void fill_map_codes(uint8_t* out) const;
   // Bytes of heap memory owned by this world (excluding caller-owned buffers).
   size_t memory_bytes() const;
 
@@ -114,11 +107,13 @@ class World {
   void end_of_step_upkeep();
   void write_observations();
   void write_observation(int32_t agent, uint8_t* out) const;
-  double& stat(int32_t agent, int32_t index) { return stats_[static_cast<size_t>(agent) * stat_names_.size() + index]; }
+  double& stat(int32_t agent, int32_t index) { return stats_[static_cast<size_t>(agent) * num_stats_ + index]; }
 
-  GameRules rules_;
-  uint64_t rules_digest_ = 0;  // rules_digest(rules_), written into saved states and checked on load
+  std::shared_ptr<const Game> game_;  // shared with every world of the game, never changed
+  const GameRules& rules_;            // game_->rules() and game_->stats(), named for the step code's many reads
+  const StatTable& stat_;
   int32_t num_agents_ = 0;
+  size_t num_stats_ = 0;
   Rng rng_;
   Layout layout_;
   Grid grid_;
@@ -127,7 +122,6 @@ class World {
   std::vector<int32_t> inventory_;  // [agents * resources]
   std::vector<int32_t> order_;
   std::vector<float> raw_rewards_;
-  std::vector<uint8_t> groups_;
   std::vector<int32_t> recipe_of_kind_;  // converter kind -> the recipe it follows this episode (shuffle_recipes)
   Kinship kinship_;
   int32_t step_ = 0;
@@ -136,17 +130,7 @@ class World {
   mutable std::atomic<bool> busy_{false};  // see ExclusiveUse (save_state, though const, must not race a step)
   std::vector<int32_t> actions_now_;       // [agents], this step's actions (load_actions)
 
-  std::vector<std::string> stat_names_;
-  std::vector<double> stats_;
-  int32_t stat_reward_ = 0, stat_energy_spent_ = 0, stat_first_gained_ = 0, stat_first_consumed_ = 0;
-  int32_t stat_first_action_ = 0, stat_first_action_failed_ = 0, stat_first_converter_used_ = 0;
-  int32_t stat_raw_reward_ = 0, stat_first_stolen_ = 0, stat_first_lost_to_theft_ = 0, stat_shared_given_ = 0;
-  int32_t stat_shared_received_ = 0, stat_attack_hits_ = 0, stat_attack_blocked_ = 0, stat_frozen_steps_ = 0;
-  int32_t stat_shield_steps_ = 0, stat_walls_built_ = 0, stat_walls_destroyed_ = 0, stat_bonds_formed_ = 0;
-  int32_t stat_markers_dropped_ = 0, stat_shield_absorbed_ = 0;
-  // The same acts toward kin (kinship weight > 0 with the other agent when it happens): cooperation read by kin.
-  int32_t stat_shared_given_kin_ = 0, stat_attack_hits_kin_ = 0, stat_stolen_kin_ = 0, stat_joint_uses_ = 0;
-  int32_t stat_joint_uses_kin_ = 0;
+  std::vector<double> stats_;  // [agents * num_stats_]
 
   // Caller-owned buffers (see the header comment); null until bind_buffers.
   uint8_t* observations_ = nullptr;

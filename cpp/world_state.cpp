@@ -33,7 +33,7 @@ std::vector<uint8_t> World::save_state() const {
   if (!ready_) throw std::logic_error("World.save_state: the world has not been reset (or its last reset failed)");
   const Fingerprint fingerprint{num_agents_,       height(), width(), num_resources(), num_actions(), num_channels(),
                                 static_cast<int32_t>(rules_.converters.size()),
-                                static_cast<int32_t>(stat_names_.size()), rules_digest_};
+                                static_cast<int32_t>(num_stats_), game_->digest()};
   std::vector<uint8_t> bytes;
   StateWriter out(bytes);
   out.value(kMagic);
@@ -107,7 +107,7 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
     in.fail("format version " + std::to_string(magic[7]) + ", this engine reads " + std::to_string(kMagic[7]));
   Fingerprint fingerprint{}, mine{num_agents_, height(), width(), num_resources(), num_actions(), num_channels(),
                               static_cast<int32_t>(rules_.converters.size()),
-                              static_cast<int32_t>(stat_names_.size()), rules_digest_};
+                              static_cast<int32_t>(num_stats_), game_->digest()};
   in.value(fingerprint);
   if (!(fingerprint == mine)) {
     fingerprint.rules = mine.rules;
@@ -135,8 +135,8 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
   in.array(order, static_cast<size_t>(num_agents_), true, "action_order");
   in.array(raw_rewards, static_cast<size_t>(num_agents_), true, "raw_rewards");
   in.array(recipe_of_kind, rules_.converters.size(), true, "recipe_of_kind");
-  kinship.load(in, groups_);
-  in.array(stats, static_cast<size_t>(num_agents_) * stat_names_.size(), true, "stats");
+  kinship.load(in, game_->agent_groups());
+  in.array(stats, static_cast<size_t>(num_agents_) * num_stats_, true, "stats");
   in.expect_end();
 
   // Every value that indexes memory or steers a loop is checked; a consistent grid (each object where it says) too.
@@ -164,9 +164,9 @@ World::LoadedState World::parse_state(const uint8_t* data, size_t size) const {
     if (!ok) in.fail("agents[" + std::to_string(a) + "]: inconsistent with the rules or the grid");
     const std::string name = "agents[" + std::to_string(a) + "]";
     // Groups are fixed by the rules (kinship and observations follow them); a body is the group's own or its posture.
-    if (agent.group != groups_[a])
+    if (agent.group != game_->agent_groups()[a])
       in.fail(name + ".group: " + std::to_string(agent.group) + ", but the rules put agent " + std::to_string(a) +
-              " in group " + std::to_string(groups_[a]));
+              " in group " + std::to_string(game_->agent_groups()[a]));
     const int32_t posture = rules_.posture_body[agent.group];
     if (agent.body != agent.group && agent.body != posture)
       in.fail(name + ".body: " + std::to_string(agent.body) + ", neither its group's body (" +

@@ -154,7 +154,7 @@ def test_a_dense_cave_is_drawn_again_until_its_objects_fit():
         tiles = tiles_after_reset(dense, seed)
         assert (tiles == 2).sum() == 2 and (tiles == 5).sum() == 1, seed
     # Objects that cannot fit inside the border are refused when the env is made, naming the counts.
-    with pytest.raises(ValueError, match=r"agents, converter_counts: 15 agents and 2 converters do not fit inside the "
+    with pytest.raises(ValueError, match=r"agents, map.converter_counts: 15 agents and 2 converters do not fit inside the "
                                          r"border of a 6x6 map \(16 cells\)"):
         env_for({"generator": "cave", "width": 6, "height": 6, "converter_counts": {"altar": 2}}, num_agents=15)
 
@@ -217,7 +217,7 @@ def test_composite_places_parts_side_by_side_and_shares_the_agents():
 
 
 GENERATOR_ERRORS = [
-    ({"generator": "maze", "width": 4, "height": 4, "maze": {"corridor_width": 3}}, r"maze\.corridor_width: 3"),
+    ({"generator": "maze", "width": 4, "height": 4, "maze": {"corridor_width": 3}}, r"map\.maze\.corridor_width: 3 leaves no room for walls in a 4x4 map"),
     ({"generator": "rooms", "width": 7, "height": 7, "rooms": {"rows": 4, "cols": 4}}, r"4x4 rooms do not fit"),
     ({"generator": "cave", "cave": {"fill": 1.0}}, r"cave\.fill\n  Input should be less than 1"),
     ({"generator": "maze", "maze": {"algorithm": "prim"}}, r"Input should be 'backtracker' or 'kruskal'"),

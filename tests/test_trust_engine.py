@@ -92,7 +92,7 @@ def test_auto_resets_of_a_crowded_dense_map_never_fail():
 
 
 def test_a_map_that_can_never_fit_is_refused_when_made():
-    with pytest.raises(ValueError, match=r"map.agents, converter_counts: 30 agents and 4 converters do not fit "
+    with pytest.raises(ValueError, match=r"map.agents, map.converter_counts: 30 agents and 4 converters do not fit "
                                          r"inside the border of a 6x6 map \(16 cells\)"):
         gridenv.vector.make("arena", game={"num_agents": 30, "groups": [{"name": "a"}]},
                             map={"width": 6, "height": 6, "converter_counts": {"mine": 4, "charger": 0, "altar": 0}})
@@ -140,7 +140,7 @@ def test_converters_that_cannot_all_keep_an_open_neighbour_are_refused_when_made
     # A converter needs an open cell beside it that the agents reach. A 20x20 map holds at most 248 such converters
     # (72 in the border beside the interior, 176 inside it between open rows), though 324 objects fit in its interior.
     # Before, 250 were accepted and every reset raised; now they are refused when the env is made.
-    with pytest.raises(ValueError, match=r"map.agents, converter_counts: 1 agents and 250 converters do not fit a "
+    with pytest.raises(ValueError, match=r"map.agents, map.converter_counts: 1 agents and 250 converters do not fit a "
                                          r"20x20 map: a converter needs an open cell beside it, and at most 248 can "
                                          r"have one on every draw; enlarge the map or lower the counts"):
         gridenv.vector.make("arena", **_crowded({"width": 20, "height": 20}, 1, mines=250))

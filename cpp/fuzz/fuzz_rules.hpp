@@ -218,16 +218,19 @@ inline bool reset_accepted(World& world, const uint64_t* seed) {
   return true;
 }
 
-// Everything a caller reads besides the step's buffers: the action mask, the tiles, the observation bounds, names.
+// Everything a caller reads besides the step's buffers: the action mask, the map codes, the observation bounds, and
+// the rules file of the world's rules, which must decode to the same rules (same digest).
 inline void read_everything(const World& world) {
   std::vector<uint8_t> mask(static_cast<size_t>(world.num_agents()) * world.num_actions());
   world.fill_action_mask(mask.data());
-  std::vector<uint8_t> tiles(static_cast<size_t>(world.height()) * world.width());
-  world.fill_tiles(tiles.data());
-  std::vector<uint8_t> high(static_cast<size_t>(world.num_channels()) * world.rules().obs_height *
-                            world.rules().obs_width);
-  world.fill_observation_high(high.data());
-  (void)world.action_names(), (void)world.channel_names(), (void)world.self_feature_names(), (void)world.memory_bytes();
+  std::vector<uint8_t> codes(static_cast<size_t>(world.height()) * world.width());
+  world.fill_map_codes(codes.data());
+  std::vector<uint8_t> high(world.game().observation_size());
+  world.game().fill_observation_high(high.data());
+  (void)world.memory_bytes();
+  const std::vector<uint8_t> file = encode_rules(world.rules());
+  if (rules_digest(decode_rules(file.data(), file.size())) != world.game().digest())
+    finding("a rules file decoded to other rules than it was encoded from");
 }
 
 inline bool same_outputs(const World& a, const Buffers& x, const World& b, const Buffers& y) {

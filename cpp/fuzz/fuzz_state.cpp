@@ -121,10 +121,10 @@ void vec_state(const GameRules& rules, const std::vector<uint8_t>& state, uint64
   VecWorld vec(rules, kWorlds, 1);
   const World& first = vec.world(0);
   const size_t agents = static_cast<size_t>(kWorlds) * vec.agents_per_world();
-  const size_t observation = static_cast<size_t>(first.num_channels()) * rules.obs_height * rules.obs_width;
+  const size_t observation = first.game().observation_size();
   std::vector<uint8_t> observations(agents * observation), final_observations(agents * observation);
   std::vector<int32_t> actions(agents, 0);
-  std::vector<float> rewards(agents), episode_stats(agents * first.stat_names().size());
+  std::vector<float> rewards(agents), episode_stats(agents * first.game().stats().names.size());
   std::unique_ptr<bool[]> terminals(new bool[agents]()), truncations(new bool[agents]()),
       episode_done(new bool[kWorlds]());
   std::vector<uint8_t> mask(agents * first.num_actions());
@@ -181,6 +181,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (state.size() >= 8) {
     const uint64_t seal = fnv1a(state.data(), state.size() - 8);
     std::memcpy(state.data() + state.size() - 8, &seal, 8);
+  }
+  try {  // the same bytes as a rules file: refused by name, never a crash
+    decode_rules(state.data(), state.size());
+  } catch (const std::invalid_argument&) {
   }
   if (state.size() >= 7 && std::memcmp(state.data(), "GRIDENV", 7) == 0) world_state(rules, state, seed, prior, steps);
   else vec_state(rules, state, seed, steps);

@@ -54,10 +54,10 @@ int main(int argc, char** argv) {
       if (2 * state.size() > max_state) continue;
       VecWorld vec(rules, 2, 1);
       const size_t agents = 2 * static_cast<size_t>(vec.agents_per_world());
-      const size_t observation = static_cast<size_t>(world.num_channels()) * rules.obs_height * rules.obs_width;
+      const size_t observation = world.game().observation_size();
       std::vector<uint8_t> observations(agents * observation), final_observations(agents * observation);
       std::vector<int32_t> actions(agents, 0);
-      std::vector<float> rewards(agents), stats(agents * world.stat_names().size());
+      std::vector<float> rewards(agents), stats(agents * world.game().stats().names.size());
       std::unique_ptr<bool[]> terminals(new bool[agents]()), truncations(new bool[agents]()), done(new bool[2]());
       vec.bind_buffers(observations.data(), actions.data(), rewards.data(), terminals.get(), truncations.get(),
                        final_observations.data(), done.get(), stats.data(), nullptr);

@@ -161,7 +161,7 @@ class _ChainPlayer:
     def _tiles(self, row: _Row) -> np.ndarray:
         world = row.env.world
         tiles = np.empty((world.height, world.width), dtype=np.uint8)
-        world.fill_tiles(tiles)
+        world.fill_map_codes(tiles)
         return tiles
 
     def _walk_to(self, row: _Row, kind: int) -> list[int]:

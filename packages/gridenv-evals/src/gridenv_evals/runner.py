@@ -44,8 +44,8 @@ class TaskResult:
 
 
 def task_spec(task: Task) -> TaskSpec:
-    probe = gridenv.vector.make(task.config, num_envs=1)
-    return TaskSpec(tuple(probe.single_observation_space.shape), tuple(probe.action_names))
+    game = gridenv.Game(task.config)
+    return TaskSpec(game.observation_shape, tuple(game.action_names))
 
 
 def task_seed(suite: Suite, task: Task) -> int:

@@ -57,7 +57,7 @@ class _SocialPlayer:
             raise ValueError("a scripted social player needs attach(env, agents) before it acts")
         world = self.env.world
         tiles = np.empty((world.height, world.width), dtype=np.uint8)
-        world.fill_tiles(tiles)
+        world.fill_map_codes(tiles)
         snapshot = {"tiles": tiles, "positions": world.agent_positions(), "inventories": world.inventories(),
                     "groups": world.agent_groups(), "states": world.agent_states(),
                     "converters": world.converter_states(), "on_grid": world.agents_on_grid()}

@@ -130,10 +130,8 @@ class Policy(nn.Module):
         return actions, distribution.log_prob(actions), distribution.entropy(), values[0], state
 
 
-def make_policy(env, hidden_size: int, encoder: str = "cnn") -> Policy:
-    """A Policy sized for a gridenv VecEnv or ParallelEnv."""
-    space = env.single_observation_space if hasattr(env, "single_observation_space") else \
-        env.observation_space(env.possible_agents[0])
-    num_actions = env.single_action_space.n if hasattr(env, "single_action_space") else \
-        env.action_space(env.possible_agents[0]).n
-    return Policy(np.asarray(space.high), num_actions, len(env.self_feature_names), hidden_size, encoder)
+def make_policy(game, hidden_size: int, encoder: str = "cnn") -> Policy:
+    """A Policy sized for a :class:`gridenv.Game`, or for an env made from one (VecEnv, ParallelEnv: its ``game``)."""
+    game = getattr(game, "game", game)
+    return Policy(game.observation_space.high, game.action_space.n, len(game.self_feature_names), hidden_size,
+                  encoder)

@@ -73,10 +73,9 @@ def load_policy(uri: str | Path, device: str = "cpu", deterministic: bool = Fals
     path = resolve_uri(uri)
     checkpoint = load_checkpoint(path, device)
     env_config, trainer_config = checkpoint_configs(checkpoint, path)
-    probe = gridenv.parallel_env(env_config)
-    agent = probe.possible_agents[0]
-    policy = Policy(np.asarray(probe.observation_space(agent).high), probe.action_space(agent).n,
-                    len(probe.self_feature_names), trainer_config.hidden_size, trainer_config.encoder)
+    game = gridenv.Game(env_config)
+    policy = Policy(game.observation_space.high, game.action_space.n, len(game.self_feature_names),
+                    trainer_config.hidden_size, trainer_config.encoder)
     try:
         policy.load_state_dict(checkpoint["policy"])
     except RuntimeError as error:  # missing, unexpected or wrongly shaped parameters

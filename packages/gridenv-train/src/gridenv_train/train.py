@@ -157,7 +157,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         torch.set_num_threads(config.torch_threads)
     envs = Shards(env_config, config, device)
     sizes = derive_sizes(config, envs.agents_per_env, ranks.world_size)
-    policy = make_policy(envs.probe, config.hidden_size, config.encoder).to(device)
+    policy = make_policy(envs.game, config.hidden_size, config.encoder).to(device)
     optimizer = torch.optim.Adam(policy.parameters(), lr=config.learning_rate, eps=1e-5)
     storage = RolloutStorage(config.rollout_steps, sizes.num_agents, envs.obs_shape, config.bptt_horizon,
                              config.hidden_size, device)
@@ -170,7 +170,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
     model = DistributedDataParallel(policy) if ranks.world_size > 1 else policy
     # bfloat16: forward passes (and so their backward) under autocast; parameters and optimiser stay float32.
     autocast = partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=config.precision == "bfloat16")
-    log = TrainingLog(run_dir, run, env_config, config, ranks, progress, envs.probe.stat_names,
+    log = TrainingLog(run_dir, run, env_config, config, ranks, progress, envs.game.stat_names,
                       sizes.num_updates - start.update, start.global_step)
     suite = SuiteEvaluation(config, envs) if config.eval_suite and ranks.is_main else None
     state, next_done, global_step = start.lstm, start.next_done, start.global_step
@@ -200,7 +200,7 @@ def _train(env_config, config: TrainerConfig, run: str, train_dir: Path, device:
         if suite is not None:
             summary["eval_suite"] = suite.evaluate(policy, env_config, log.writer, global_step)
         if config.eval_episodes:
-            summary.update(_evaluate(policy, env_config, config, envs.probe, run_dir))
+            summary.update(_evaluate(policy, env_config, config, envs.game, run_dir))
         _write_json(run_dir / "summary.json", summary)
     log.close()
     return summary
@@ -239,15 +239,15 @@ class Shards:
     def __init__(self, env_config: gridenv.EnvConfig, config: TrainerConfig, device: torch.device):
         count = 2 if config.async_envs else 1
         per_shard = config.num_envs // count
-        self.probe = gridenv.vector.make(env_config, num_envs=1)  # one world: spaces, sizes and stat names
-        self.agents_per_env = self.probe.agents_per_env
-        self.obs_shape = self.probe.single_observation_space.shape
+        self.game = gridenv.Game(env_config)  # shared by every world: spaces, sizes and stat names
+        self.agents_per_env = self.game.num_agents
+        self.obs_shape = self.game.observation_shape
         self.host_obs = [torch.zeros((per_shard * self.agents_per_env, *self.obs_shape), dtype=torch.uint8)
                          for _ in range(count)]
         if device.type == "cuda":
             self.host_obs = [h.pin_memory() for h in self.host_obs]
-        self.vecs = [gridenv.vector.make(env_config, num_envs=per_shard, num_threads=config.num_threads,
-                                         observations=h.numpy()) for h in self.host_obs]
+        self.vecs = [gridenv.vector.VecEnv(env_config, num_envs=per_shard, num_threads=config.num_threads,
+                                           observations=h.numpy(), game=self.game) for h in self.host_obs]
         agents = config.num_envs * self.agents_per_env
         self.rows = [slice(i * agents // count, (i + 1) * agents // count) for i in range(count)]
 
@@ -432,10 +432,10 @@ def _checkpoint(run_dir: Path, run: str, update: int, global_step: int, policy, 
               ranks.world_size)
 
 
-def _evaluate(policy, env_config, config: TrainerConfig, probe, run_dir: Path) -> dict[str, Any]:
+def _evaluate(policy, env_config, config: TrainerConfig, game: gridenv.Game, run_dir: Path) -> dict[str, Any]:
     """The trained policy against random play on fresh episodes, and one recorded episode."""
     trained = TrainedPolicy(policy.cpu(), env_config, "cpu", seed=config.seed)
-    random_policy = RandomPolicy(probe.single_action_space.n, config.seed)
+    random_policy = RandomPolicy(game.action_space.n, config.seed)
     return {
         "eval": evaluate(trained, env_config, config.eval_episodes, seed=10_000 + config.seed,
                          num_threads=config.num_threads),
@@ -457,7 +457,7 @@ class SuiteEvaluation:
             raise ValueError("trainer.eval_suite needs gridenv-evals: pip install ./packages/gridenv-evals") from None
         self.suite = get_suite(config.eval_suite)  # an unknown name lists the known ones
         spec = task_spec(self.suite.tasks[0])
-        mine = (tuple(envs.obs_shape), tuple(envs.probe.action_names))
+        mine = (tuple(envs.obs_shape), tuple(envs.game.action_names))
         if (tuple(spec.observation_shape), tuple(spec.action_names)) != mine:
             raise ValueError(f"trainer.eval_suite: {self.suite.full_name} observes {tuple(spec.observation_shape)} "
                              f"with actions {list(spec.action_names)}; this env gives {mine[0]} with "

@@ -12,6 +12,7 @@ from pettingzoo.utils import conversions, wrappers
 from gridenv import _core
 from gridenv.config import ACTION_KINDS, BodyConfig, ConverterConfig, EnvConfig, GameConfig, GroupConfig, KinshipConfig
 from gridenv.envs import SINGLE_AGENT_ENVS, describe, list_envs, resolve_config
+from gridenv.game import Game
 from gridenv.gym_env import SingleAgentEnv, gym_id, register_gymnasium_envs
 from gridenv.map_gen import MapConfig
 from gridenv.overrides import apply_overrides
@@ -40,6 +41,7 @@ __all__ = [
     "BodyConfig",
     "ConverterConfig",
     "EnvConfig",
+    "Game",
     "GameConfig",
     "GridParallelEnv",
     "GroupConfig",

@@ -2,6 +2,7 @@
 
     gridenv list
     gridenv show arena game.num_agents=12 kinship.scheme=clans
+    gridenv show arena --format rules --out arena.rules     (the engine's rules file, for gridenv_bench)
     gridenv render maze --seed 3 --out maze.png
     gridenv record arena --steps 1000 --out arena.json.z [--policy URI] [--seed S]
     gridenv replay arena.json.z [--port P] [--no-browser]
@@ -13,6 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from gridenv import _core
+from gridenv.atomic_file import write_atomic
 from gridenv.envs import describe, list_envs, resolve_config
 from gridenv.overrides import apply_overrides
 from gridenv.parallel_env import GridParallelEnv
@@ -31,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     show = commands.add_parser("show", help="print the resolved config of an environment")
     show.add_argument("name")
     show.add_argument("overrides", nargs="*", help="dotted key=value overrides")
-    show.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    show.add_argument("--format", choices=["yaml", "json", "rules"], default="yaml",
+                      help="yaml, json, or rules: the engine's binary rules file (needs --out) [yaml]")
+    show.add_argument("--out", help="write to this file (atomically) instead of printing")
     render = commands.add_parser("render", help="render a map of an environment to PNG (or text)")
     render.add_argument("name")
     render.add_argument("overrides", nargs="*", help="dotted key=value overrides")
@@ -71,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 config = resolve_config(name)
                 print(f"{config.full_name:20s} {describe(name)}")
         elif args.command == "show":
-            config = _config(args.name, args.overrides)
-            print(config.to_json() if args.format == "json" else config.to_yaml(), end="")
+            _show(args)
         elif args.command == "render":
             config = _config(args.name, args.overrides)
             env = GridParallelEnv(config, render_mode="rgb_array" if args.out else "ansi")
@@ -98,6 +102,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gridenv: error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _show(args) -> None:
+    config = _config(args.name, args.overrides)
+    if args.format == "rules":
+        if not args.out:
+            raise ValueError("--format rules: binary, give --out FILE")
+        write_atomic(args.out, _core.encode_rules(config.to_rules()))
+        print(f"wrote {args.out} ({config.full_name}: the engine's rules, read by gridenv_bench)")
+        return
+    text = config.to_json() if args.format == "json" else config.to_yaml()
+    if args.out:
+        write_atomic(args.out, text)
+        print(f"wrote {args.out} ({config.full_name})")
+    else:
+        print(text, end="")
 
 
 def _record(args) -> None:

@@ -1,5 +1,11 @@
 """Typed configuration of a gridenv environment (pydantic), mirroring the engine's rules (cpp/rules.hpp).
 
+The engine owns the rules: every scalar field below that the engine knows is built from its schema
+(:func:`gridenv.schema.engine_field`: default, bounds and description come from cpp/schema.hpp), and a complete
+config is checked by the engine itself (``_core.validate_rules``) when it is validated, so no rule is stated twice.
+What stays here is Python's own: names (resources, converters, groups, actions) instead of indices, the layout of
+the YAML, and the checks that names refer to something.
+
 One model per concept: :class:`ConverterConfig` (mine, charger, altar, ...), :class:`BodyConfig` (energy, costs and
 caps of an agent), :class:`GroupConfig` (a population of agents sharing a body), :class:`CombatConfig`,
 :class:`ShieldConfig`, :class:`ShareConfig`, :class:`BuildConfig` (the social mechanics), :class:`MapConfig` (the
@@ -22,13 +28,15 @@ from gridenv import _core
 from gridenv.atomic_file import write_atomic
 from gridenv.map_gen import MapConfig
 from gridenv.overrides import MAX_CONFIG_BYTES, load_yaml
+from gridenv.schema import LIMITS, copy_engine_fields, engine_field
 
-ACTION_KINDS: tuple[str, ...] = tuple(_core.ACTION_KIND_NAMES)
+ACTION_KINDS: tuple[str, ...] = tuple(action["name"] for action in _core.ACTIONS)
 """Every action kind the engine knows, in engine order (see cpp/actions.hpp)."""
+_INDEXED_KINDS = tuple(action["name"] for action in _core.ACTIONS if action["takes_index"])  # glyph, marker
 
 
 BASIC_ACTIONS: tuple[str, ...] = ("noop", "move_north", "move_south", "move_west", "move_east", "use")
-_INDEXED_ACTION = re.compile(r"(glyph|marker)_(\d+)")
+_INDEXED_ACTION = re.compile(rf"({'|'.join(_INDEXED_KINDS)})_(\d+)")
 
 
 def parse_action(name: str) -> tuple[str, int]:
@@ -36,51 +44,47 @@ def parse_action(name: str) -> tuple[str, int]:
     match = _INDEXED_ACTION.fullmatch(name)
     if match:
         return match.group(1), int(match.group(2))
-    if name in ACTION_KINDS and name not in ("glyph", "marker"):
+    if name in ACTION_KINDS and name not in _INDEXED_KINDS:
         return name, 0
-    plain = [kind for kind in ACTION_KINDS if kind not in ("glyph", "marker")]
-    raise ValueError(f"unknown action {name!r}; allowed: {', '.join(plain)}, glyph_<k>, marker_<k>")
+    plain = [kind for kind in ACTION_KINDS if kind not in _INDEXED_KINDS]
+    indexed = [f"{kind}_<k>" for kind in _INDEXED_KINDS]
+    raise ValueError(f"unknown action {name!r}; allowed: {', '.join(plain + indexed)}")
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
-Amount = Annotated[int, Field(ge=0, le=255)]  # resource amounts, costs and caps: inventories are observed as uint8
+MAX_AMOUNT = LIMITS["max_amount"]
+Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT)]  # resource amounts, costs and caps (the engine's limit)
 
 
 class ConverterConfig(_Model):
     """An object that turns an agent's inputs into outputs when the agent faces it and takes `use`."""
 
-    symbol: str = Field(description="One character that stands for this object in ASCII maps.")
+    symbol: str = Field(min_length=1, max_length=1,
+                        description="One character that stands for this object in ASCII maps (the engine refuses "
+                        "'#', '.', ' ', the digits and repeats).")
     inputs: dict[str, Amount] = Field(default_factory=dict, description="Resources taken from the user, per use.")
     outputs: dict[str, Amount] = Field(default_factory=dict, description="Resources given to the user, per use.")
-    cooldown: int = Field(0, ge=0, le=1_000_000, description="Steps the object is unavailable after a use.")
-    max_uses: int = Field(0, ge=0, le=1_000_000_000, description="Uses per episode; 0 means unlimited.")
-    users_required: int = Field(1, ge=1, le=4, description="Agents that must use it in the same step; each pays "
-                                "the inputs and gets the outputs.")
-
-    @field_validator("symbol")
-    @classmethod
-    def _one_printable_character(cls, symbol: str) -> str:
-        if len(symbol) != 1 or not symbol.isprintable() or symbol in "#. 0123456789":
-            raise ValueError(f"must be one printable character other than '#', '.', ' ' and digits, got {symbol!r}")
-        return symbol
+    cooldown: int = engine_field("converter", "cooldown")
+    max_uses: int = engine_field("converter", "max_uses")
+    users_required: int = engine_field("converter", "users_required")
 
 
-DEFAULT_ACTION_COSTS: dict[str, int] = {
-    "noop": 0, "move_north": 1, "move_south": 1, "move_west": 1, "move_east": 1, "use": 1, "attack": 5,
-    "toggle_shield": 1, "share": 1, "glyph": 1, "marker": 1, "build": 5, "destroy": 2, "bond": 3, "switch_body": 1,
-}
-"""Energy per action when a body does not say otherwise."""
+KINSHIP_SCHEMES: tuple[str, ...] = tuple(_core.KinshipScheme.__members__)
+"""The engine's kinship schemes (cpp/rules.hpp), its default first."""
+
+DEFAULT_ACTION_COSTS: dict[str, int] = {action["name"]: action["default_cost"] for action in _core.ACTIONS}
+"""Energy per action when a body does not say otherwise (the engine's kDefaultActionCosts)."""
 
 
 class BodyConfig(_Model):
     """What an agent's body can hold and what its actions cost (energy units)."""
 
-    energy_cap: int = Field(100, ge=0, le=255, description="Most energy an agent can hold.")
-    initial_energy: int = Field(25, ge=0, le=255, description="Energy at the start of an episode.")
-    energy_regen: int = Field(1, ge=0, le=255, description="Energy regained every step, up to the cap.")
+    energy_cap: int = Field(100, ge=0, le=MAX_AMOUNT, description="Most energy an agent can hold.")
+    initial_energy: int = Field(25, ge=0, le=MAX_AMOUNT, description="Energy at the start of an episode.")
+    energy_regen: int = engine_field("body", "energy_regen")
     action_costs: dict[str, Amount] = Field(
         default_factory=lambda: dict(DEFAULT_ACTION_COSTS),
         description="Energy each action costs (unlisted actions keep DEFAULT_ACTION_COSTS); an agent without "
@@ -88,18 +92,17 @@ class BodyConfig(_Model):
     )
     resource_caps: dict[str, Amount] = Field(
         default_factory=lambda: {"diamond": 50, "heart": 255},
-        description="Most of each non-energy resource an agent can hold (at most 255); unlisted resources: 255.",
+        description="Most of each non-energy resource an agent can hold; unlisted resources: the most there is "
+        "(max_amount, 255).",
     )
     initial_inventory: dict[str, Amount] = Field(default_factory=dict, description="Non-energy resources at the start.")
 
     @field_validator("action_costs")
     @classmethod
     def _known_actions(cls, costs: dict[str, int]) -> dict[str, int]:
-        for name, cost in costs.items():
+        for name in costs:
             if name not in ACTION_KINDS:
                 raise ValueError(f"unknown action {name!r}; allowed: {', '.join(ACTION_KINDS)}")
-            if not 0 <= cost <= 255:
-                raise ValueError(f"cost of {name!r} must be in [0, 255], got {cost}")
         return {**DEFAULT_ACTION_COSTS, **costs}
 
     @model_validator(mode="after")
@@ -122,61 +125,58 @@ class GroupConfig(_Model):
 class CombatConfig(_Model):
     """`attack`: freeze the faced agent and steal part of its inventory, unless its shield is up."""
 
-    freeze_steps: int = Field(10, ge=0, le=1_000_000, description="Steps the target's actions do nothing.")
-    steal_fraction: float = Field(0.5, ge=0.0, le=1.0, description="Share of each stealable resource taken "
-                                  "(rounded down; what the attacker has no room for stays with the target).")
+    freeze_steps: int = engine_field("combat", "freeze_steps")
+    steal_fraction: float = engine_field("combat", "steal_fraction")
     stealable: list[str] = Field(default_factory=lambda: ["diamond", "heart"], description="Resources attacks steal.")
 
 
 class ShieldConfig(_Model):
     """`toggle_shield`: a raised shield absorbs attacks and drains energy."""
 
-    upkeep: int = Field(1, ge=0, le=255, description="Energy per step while raised; unpaid, the shield drops.")
-    absorb_cost: int = Field(10, ge=0, le=255, description="Energy the holder loses per absorbed attack.")
+    upkeep: int = engine_field("shield", "upkeep")
+    absorb_cost: int = engine_field("shield", "absorb_cost")
 
 
 class ShareConfig(_Model):
     """`share`: give resources to the faced agent."""
 
     resource: str = Field("energy", description="The resource given.")
-    amount: int = Field(10, ge=0, le=255, description="Units given per share (all or nothing).")
+    amount: int = engine_field("share", "amount")
 
 
 class BuildConfig(_Model):
     """`build` puts a wall on the faced empty cell; `destroy` removes the faced wall (map-edge walls excepted)."""
 
     cost: dict[str, Amount] = Field(default_factory=lambda: {"diamond": 1}, description="Resources a wall costs.")
-    max_walls_per_agent: int = Field(10, ge=0, le=1_000_000, description="Walls one agent may build per episode "
-                                     "(0 = unlimited).")
-    max_destroys_per_agent: int = Field(10, ge=0, le=1_000_000, description="Walls one agent may destroy per "
-                                        "episode (0 = unlimited).")
+    max_walls_per_agent: int = engine_field("build", "max_walls_per_agent")
+    max_destroys_per_agent: int = engine_field("build", "max_destroys_per_agent")
 
 
 class GoalConfig(_Model):
     """An agent terminates (leaves the grid, acts no more) once it holds `amount` of `resource`."""
 
     resource: str = "heart"
-    amount: int = Field(1, ge=1, le=255)
+    amount: int = Field(1, ge=1, le=MAX_AMOUNT)
 
 
 class KinshipConfig(_Model):
-    """How raw rewards r become shared rewards r' = K r (see docs/social.md)."""
+    """How raw rewards r become mixed rewards r' = K r (see docs/social.md)."""
 
-    scheme: Literal["selfish", "teams", "random", "clans", "bonds"] = "selfish"
-    normalize_rows: bool = Field(True, description="Shared reward is the K-weighted average of kin rewards.")
-    self_weight: float = Field(1.0, gt=0.0, le=1.0)
-    kin_weight: float = Field(0.5, ge=0.0, le=1.0, description="teams: weight between members of one group.")
-    beta_a: float = Field(1.0, gt=0.0, lt=1e6, description="random: pair weights ~ Beta(beta_a, beta_b).")
-    beta_b: float = Field(1.0, gt=0.0, lt=1e6)
-    family_size: int = Field(2, ge=1, le=4096, description="clans: agents per family (by agent id).")
-    families_per_clan: int = Field(2, ge=1, le=4096)
-    clans_per_tribe: int = Field(2, ge=1, le=4096)
-    family_weight: float = Field(0.5, ge=0.0, le=1.0)
-    clan_weight: float = Field(0.25, ge=0.0, le=1.0)
-    tribe_weight: float = Field(0.125, ge=0.0, le=1.0)
-    bond_window: int = Field(3, ge=0, le=1_000_000, description="bonds: steps within which both must choose bond.")
-    bond_weight: float = Field(1.0, ge=0.0, le=1.0, description="bonds: kinship of a bonded pair.")
-    bond_cost: int = Field(5, ge=0, le=255, description="bonds: energy each partner pays when the bond forms.")
+    scheme: Literal[KINSHIP_SCHEMES] = KINSHIP_SCHEMES[0]  # type: ignore[valid-type]
+    normalize_rows: bool = engine_field("kinship", "normalize_rows")
+    self_weight: float = engine_field("kinship", "self_weight")
+    kin_weight: float = engine_field("kinship", "kin_weight")
+    beta_a: float = engine_field("kinship", "beta_a")
+    beta_b: float = engine_field("kinship", "beta_b")
+    family_size: int = engine_field("kinship", "family_size")
+    families_per_clan: int = engine_field("kinship", "families_per_clan")
+    clans_per_tribe: int = engine_field("kinship", "clans_per_tribe")
+    family_weight: float = engine_field("kinship", "family_weight")
+    clan_weight: float = engine_field("kinship", "clan_weight")
+    tribe_weight: float = engine_field("kinship", "tribe_weight")
+    bond_window: int = engine_field("kinship", "bond_window")
+    bond_weight: float = engine_field("kinship", "bond_weight")
+    bond_cost: int = engine_field("kinship", "bond_cost")
 
 
 def _default_converters() -> dict[str, ConverterConfig]:
@@ -191,7 +191,7 @@ class GameConfig(_Model):
     """The rules of the game: resources, converters, groups (bodies), actions, episode length, observation."""
 
     num_agents: int | None = Field(
-        24, ge=1, le=4096, description="Agents on a random map, split evenly over the groups in order; "
+        24, ge=1, le=LIMITS["max_agents"], description="Agents on a random map, split evenly over the groups in order; "
         "None with an ASCII map (the map decides)."
     )
     resources: list[str] = Field(default_factory=lambda: ["energy", "diamond", "heart"])
@@ -200,56 +200,38 @@ class GameConfig(_Model):
         "finite in float32)."
     )
     converters: dict[str, ConverterConfig] = Field(default_factory=_default_converters)
-    groups: list[GroupConfig] = Field(default_factory=lambda: [GroupConfig(name="team_0")], min_length=1, max_length=10)
+    groups: list[GroupConfig] = Field(default_factory=lambda: [GroupConfig(name="team_0")], min_length=1,
+                                      max_length=LIMITS["max_groups"])
     actions: list[str] = Field(
         default_factory=lambda: [*BASIC_ACTIONS, "attack", "toggle_shield", "share", "glyph_0", "glyph_1", "glyph_2",
                                  "glyph_3", "marker_0", "marker_1"],
-        min_length=1, max_length=254,
+        min_length=1, max_length=LIMITS["max_actions"],
         description="The Discrete action table, by name; glyph_k / marker_k need k < glyphs / markers.",
     )
     combat: CombatConfig = Field(default_factory=CombatConfig)
     shield: ShieldConfig = Field(default_factory=ShieldConfig)
     share: ShareConfig = Field(default_factory=ShareConfig)
     build: BuildConfig = Field(default_factory=BuildConfig)
-    glyphs: int = Field(4, ge=0, le=254, description="Glyphs an agent can show on itself (actions glyph_k).")
-    markers: int = Field(2, ge=0, le=254, description="Marker kinds agents can drop (actions marker_k).")
-    marker_duration: int = Field(20, ge=0, le=1_000_000, description="Steps a dropped marker stays visible.")
+    glyphs: int = engine_field("game", "glyphs")
+    markers: int = engine_field("game", "markers")
+    marker_duration: int = engine_field("game", "marker_duration")
     goal: GoalConfig | None = Field(None, description="Terminate agents that reach it; None: agents never terminate.")
-    shuffle_recipes: bool = Field(False, description="Permute the converters' recipes among the kinds every reset "
-                                  "(what an object does must be found out in-context).")
+    shuffle_recipes: bool = engine_field("game", "shuffle_recipes")
     recipe_pool: list[list[int]] | None = Field(
-        None, max_length=1_000_000,
+        None, max_length=LIMITS["max_recipe_pool"],
         description="With shuffle_recipes: the permutations a reset draws from, uniformly (each lists, per converter "
         "kind in order, the index of the recipe it follows); None: any permutation. Keeps held-out recipes out of "
         "training.")
-    max_steps: int = Field(1000, ge=1, le=1_000_000_000, description="Episode length (truncation).")
-    obs_height: int = Field(11, ge=1, le=63, description="Observation window height, odd.")
-    obs_width: int = Field(11, ge=1, le=63, description="Observation window width, odd.")
-
-    @field_validator("resources")
-    @classmethod
-    def _energy_first(cls, resources: list[str]) -> list[str]:
-        if not resources or resources[0] != "energy":
-            raise ValueError(f"the first resource must be 'energy', got {resources}")
-        if len(set(resources)) != len(resources):
-            raise ValueError(f"resource names must be unique, got {resources}")
-        return resources
+    max_steps: int = engine_field("game", "max_steps")
+    obs_height: int = engine_field("game", "obs_height")
+    obs_width: int = engine_field("game", "obs_width")
 
     @field_validator("actions")
     @classmethod
-    def _known_action_kinds(cls, actions: list[str]) -> list[str]:
+    def _known_action_names(cls, actions: list[str]) -> list[str]:
         for name in actions:
             parse_action(name)
-        if len(set(actions)) != len(actions):
-            raise ValueError(f"actions must be unique, got {actions}")
         return actions
-
-    @field_validator("obs_height", "obs_width")
-    @classmethod
-    def _odd(cls, size: int) -> int:
-        if size % 2 == 0:
-            raise ValueError(f"must be odd so the agent sits at the centre, got {size}")
-        return size
 
     @model_validator(mode="after")
     def _resources_exist(self) -> GameConfig:
@@ -266,11 +248,6 @@ class GameConfig(_Model):
         check("build.cost", self.build.cost)
         if self.goal is not None:
             check("goal.resource", [self.goal.resource])
-        for name in self.actions:
-            kind, arg = parse_action(name)
-            limit = {"glyph": self.glyphs, "marker": self.markers}.get(kind)
-            if limit is not None and arg >= limit:
-                raise ValueError(f"actions: {name!r} needs {kind}s > {arg}, but {kind}s is {limit}")
         for name, converter in self.converters.items():
             check(f"converters.{name}.inputs", converter.inputs)
             check(f"converters.{name}.outputs", converter.outputs)
@@ -280,18 +257,42 @@ class GameConfig(_Model):
             if group.posture is not None:
                 check(f"groups.{group.name}.posture.resource_caps", group.posture.resource_caps)
                 check(f"groups.{group.name}.posture.initial_inventory", group.posture.initial_inventory)
-        if self.recipe_pool:  # [] and None both mean any permutation
-            if not self.shuffle_recipes:
-                raise ValueError("recipe_pool: needs shuffle_recipes: true")
-            kinds = len(self.converters)
-            for i, permutation in enumerate(self.recipe_pool):
-                if sorted(permutation) != list(range(kinds)):
-                    raise ValueError(f"recipe_pool[{i}]: must be a permutation of 0..{kinds - 1} (one recipe index "
-                                     f"per converter kind), got {permutation}")
-        symbols = [c.symbol for c in self.converters.values()]
-        if len(set(symbols)) != len(symbols):
-            raise ValueError(f"converters: symbols must be unique, got {symbols}")
         return self
+
+
+def _engine_map_names() -> dict[str, str]:
+    from gridenv.map_gen import CaveConfig, MazeConfig, RoomsConfig
+    from gridenv.schema import engine_fields
+
+    names = {}
+    for section, model in (("rooms", RoomsConfig), ("maze", MazeConfig), ("cave", CaveConfig)):
+        for field_name, qualified in engine_fields(model).items():
+            names[qualified.split(".", 1)[1]] = f"{section}.{field_name}"
+    return names
+
+
+_ENGINE_MAP_NAMES = _engine_map_names()  # e.g. corridor_width -> maze.corridor_width
+
+
+def yaml_path(engine_message: str) -> str:
+    """An engine error with its field named as a config file names it: the engine's ``obs_height`` is
+    ``game.obs_height``, its ``map.corridor_width`` is ``map.maze.corridor_width``; the rest of the message is kept."""
+    head, separator, rest = engine_message.partition(": ")
+    if not separator:
+        return engine_message
+    paths, previous = [], ""
+    for path in head.split(", "):
+        if "." not in path and previous in ("map", "kinship"):  # "map.agents, converter_counts": both the map's
+            path = f"{previous}.{path}"
+        section, _, name = path.partition(".")
+        previous = section
+        if section == "map":
+            paths.append(f"map.{_ENGINE_MAP_NAMES.get(name, name)}")
+        elif section in ("kinship", "game"):
+            paths.append(path)
+        else:
+            paths.append(f"game.{path}")
+    return f"{', '.join(paths)}: {rest}"
 
 
 class EnvConfig(_Model):
@@ -336,6 +337,12 @@ class EnvConfig(_Model):
                     self.map.fixed_agents() != self.game.num_agents:
                 raise ValueError(f"game.num_agents: {self.game.num_agents} but the composite's ASCII parts place "
                                  f"{self.map.fixed_agents()} agent(s) and it has no generated part for the rest")
+        # Everything else about the rules (ranges that depend on each other, odd windows, unique symbols, room fit,
+        # objects that fit a map, ...) is the engine's to check, here as when a world is made.
+        try:
+            _core.validate_rules(self.to_rules())
+        except ValueError as error:
+            raise ValueError(yaml_path(str(error))) from None
         return self
 
     @property
@@ -410,9 +417,7 @@ class EnvConfig(_Model):
             core_converter.symbol = converter.symbol
             core_converter.inputs = per_resource(converter.inputs)
             core_converter.outputs = per_resource(converter.outputs)
-            core_converter.cooldown = converter.cooldown
-            core_converter.max_uses = converter.max_uses
-            core_converter.users_required = converter.users_required
+            copy_engine_fields(converter, core_converter)
             converters.append(core_converter)
         rules.converters = converters
         def core_body(body: BodyConfig) -> _core.BodyRules:
@@ -424,7 +429,7 @@ class EnvConfig(_Model):
             initial = per_resource(body.initial_inventory)
             initial[0] = body.initial_energy
             rules_body.initial_inventory = initial
-            rules_body.energy_regen = body.energy_regen
+            copy_engine_fields(body, rules_body)
             return rules_body
 
         # Bodies 0..G-1 are the groups' own; posture bodies follow.
@@ -440,29 +445,25 @@ class EnvConfig(_Model):
         rules.posture_body = posture_body
         rules.actions = [(ACTION_KINDS.index(kind), arg) for kind, arg in map(parse_action, game.actions)]
         combat = _core.CombatRules()
-        combat.freeze_steps = game.combat.freeze_steps
-        combat.steal_fraction = game.combat.steal_fraction
+        copy_engine_fields(game.combat, combat)
         combat.stealable = [1 if name in game.combat.stealable else 0 for name in resources]
         rules.combat = combat
         shield = _core.ShieldRules()
-        shield.upkeep, shield.absorb_cost = game.shield.upkeep, game.shield.absorb_cost
+        copy_engine_fields(game.shield, shield)
         rules.shield = shield
         share = _core.ShareRules()
-        share.resource, share.amount = index[game.share.resource], game.share.amount
+        copy_engine_fields(game.share, share)
+        share.resource = index[game.share.resource]
         rules.share = share
         build = _core.BuildRules()
+        copy_engine_fields(game.build, build)
         build.cost = per_resource(game.build.cost)
-        build.max_walls_per_agent = game.build.max_walls_per_agent
-        build.max_destroys_per_agent = game.build.max_destroys_per_agent
         rules.build = build
-        rules.glyphs, rules.markers, rules.marker_duration = game.glyphs, game.markers, game.marker_duration
         kinship = _core.KinshipRules()
-        for field, value in self.kinship.model_dump().items():
-            setattr(kinship, field, getattr(_core.KinshipScheme, value) if field == "scheme" else value)
+        copy_engine_fields(self.kinship, kinship)
+        kinship.scheme = getattr(_core.KinshipScheme, self.kinship.scheme)
         rules.kinship = kinship
-        rules.max_steps = game.max_steps
-        rules.obs_height = game.obs_height
-        rules.obs_width = game.obs_width
+        copy_engine_fields(game, rules)
 
         core_map = self.map.to_rules(game.num_agents, list(game.converters))
         if self.map.generator != "ascii":
@@ -472,7 +473,6 @@ class EnvConfig(_Model):
         if game.goal is not None:
             rules.goal_resource = index[game.goal.resource]
             rules.goal_amount = game.goal.amount
-        rules.shuffle_recipes = game.shuffle_recipes
         rules.recipe_pool = game.recipe_pool or []
         rules.map = core_map
         return rules

@@ -26,8 +26,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gridenv import _core
+from gridenv.schema import LIMITS, copy_engine_fields, engine_field
 
-GENERATORS = ("random", "ascii", "rooms", "maze", "cave", "composite")
+GENERATORS: tuple[str, ...] = tuple(_core.MapGenerator.__members__)
+"""The engine's map generators (cpp/map_gen.hpp), its default first."""
+MAZE_ALGORITHMS: tuple[str, ...] = tuple(_core.MazeAlgorithm.__members__)
 
 
 class _Model(BaseModel):
@@ -35,18 +38,18 @@ class _Model(BaseModel):
 
 
 class RoomsConfig(_Model):
-    rows: int = Field(2, ge=1, le=1024, description="Rooms per column.")
-    cols: int = Field(2, ge=1, le=1024, description="Rooms per row.")
+    rows: int = engine_field("map", "room_rows")
+    cols: int = engine_field("map", "room_cols")
 
 
 class MazeConfig(_Model):
-    algorithm: Literal["backtracker", "kruskal"] = "backtracker"
-    corridor_width: int = Field(1, ge=1, le=64, description="Width of the corridors, in cells (walls are 1 thick).")
+    algorithm: Literal[MAZE_ALGORITHMS] = MAZE_ALGORITHMS[0]  # type: ignore[valid-type]
+    corridor_width: int = engine_field("map", "corridor_width")
 
 
 class CaveConfig(_Model):
-    fill: float = Field(0.45, ge=0.0, lt=1.0, description="Initial chance that a cell is rock.")
-    steps: int = Field(4, ge=0, le=100, description="Smoothing passes of the 4-5 rule.")
+    fill: float = engine_field("map", "cave_fill")
+    steps: int = engine_field("map", "cave_steps")
 
 
 def ascii_rows(text: str) -> list[str]:
@@ -63,14 +66,14 @@ def ascii_rows(text: str) -> list[str]:
 class MapConfig(_Model):
     """The layout: which generator draws the map, and its parameters (see the module docstring)."""
 
-    generator: Literal["random", "ascii", "rooms", "maze", "cave", "composite"] = "random"
-    width: int = Field(32, ge=3, le=4096, description="Map width in cells (ascii: from the text; composite: derived).")
-    height: int = Field(32, ge=3, le=4096, description="Map height in cells.")
+    generator: Literal[GENERATORS] = GENERATORS[0]  # type: ignore[valid-type]
+    width: int = engine_field("map", "width")
+    height: int = engine_field("map", "height")
     ascii: str | None = Field(None, description="The fixed map of the ascii generator.")
     agents: int | None = Field(
-        None, ge=0, le=4096, description="Agents this map places; None: the top-level map takes game.num_agents and "
+        None, ge=0, le=LIMITS["max_agents"], description="Agents this map places; None: the top-level map takes game.num_agents and "
         "a composite shares what its ASCII parts leave evenly among its generated parts.")
-    converter_counts: dict[str, Annotated[int, Field(ge=0, le=65535)]] = Field(
+    converter_counts: dict[str, Annotated[int, Field(ge=0, le=LIMITS["max_converters_per_kind"])]] = Field(
         default_factory=lambda: {"mine": 20, "charger": 8, "altar": 6},
         description="How many of each converter a generated map places.",
     )
@@ -79,12 +82,12 @@ class MapConfig(_Model):
         description="Converters as a fraction of the map's cells, per kind: adds round(density * width * height) to "
         "that kind's count (so a map scales its objects with its size).",
     )
-    wall_density: float = Field(0.08, ge=0.0, lt=1.0, description="random: chance an interior cell is a wall.")
+    wall_density: float = engine_field("map", "wall_density")
     rooms: RoomsConfig = Field(default_factory=RoomsConfig)
     maze: MazeConfig = Field(default_factory=MazeConfig)
     cave: CaveConfig = Field(default_factory=CaveConfig)
     parts: list[MapConfig] = Field(default_factory=list, description="composite: the maps laid side by side.")
-    columns: int = Field(1, ge=1, le=4096, description="composite: parts per row.")
+    columns: int = engine_field("map", "columns")
 
     @model_validator(mode="before")
     @classmethod
@@ -144,20 +147,14 @@ class MapConfig(_Model):
             raise ValueError("generator 'composite' needs at least one map in `parts`")
         if self.generator != "composite" and self.parts:
             raise ValueError(f"`parts` is set but generator is {self.generator!r}; set generator: composite")
-        if self.generator == "rooms" and ((self.width - 1) // self.rooms.cols < 2 or
-                                          (self.height - 1) // self.rooms.rows < 2):
-            raise ValueError(f"rooms: {self.rooms.rows}x{self.rooms.cols} rooms do not fit in {self.width}x"
-                             f"{self.height} (each room needs a 1x1 interior and walls)")
-        if self.generator == "maze" and self.maze.corridor_width + 2 > min(self.width, self.height):
-            raise ValueError(f"maze.corridor_width: {self.maze.corridor_width} leaves no room for walls in a "
-                             f"{self.width}x{self.height} map")
-        for name in {*self.converter_counts, *self.converter_densities}:
+        limit = LIMITS["max_converters_per_kind"]
+        for name in self.converter_densities:  # densities are Python's: say how a count past the engine's limit came
             count = self.converter_count(name)
-            if count > 65535:
+            if count > limit:
                 raise ValueError(f"converter_densities: {name!r} comes to {count:,} converters ("
                                  f"{self.converter_counts.get(name, 0)} counted + "
                                  f"{self.converter_densities.get(name, 0.0)} x {self.width}x{self.height} cells); "
-                                 f"a kind may have at most 65,535")
+                                 f"a kind may have at most {limit:,}")
         return self
 
     def fixed_agents(self) -> int:
@@ -183,7 +180,7 @@ class MapConfig(_Model):
             rules.ascii = "".join(rows)
             rules.height, rules.width = len(rows), len(rows[0])
             return rules
-        rules.width, rules.height = self.width, self.height
+        copy_engine_fields(self, rules)
         if self.generator == "composite":
             to_share = (num_agents or 0) - self.fixed_agents()
             open_parts = [p for p in self.parts if p.generator != "ascii" and p.agents is None]
@@ -208,9 +205,7 @@ class MapConfig(_Model):
                     raise ValueError(f"map.{field}: unknown converter {name!r}; converters are {converters}")
         rules.agents = self.agents if self.agents is not None else (num_agents or 0)
         rules.converter_counts = [self.converter_count(name) for name in converters]
-        rules.wall_density = self.wall_density
-        rules.room_rows, rules.room_cols = self.rooms.rows, self.rooms.cols
+        for section in (self, self.rooms, self.maze, self.cave):
+            copy_engine_fields(section, rules)
         rules.maze_algorithm = getattr(_core.MazeAlgorithm, self.maze.algorithm)
-        rules.corridor_width = self.maze.corridor_width
-        rules.cave_fill, rules.cave_steps = self.cave.fill, self.cave.steps
         return rules

@@ -47,6 +47,7 @@ Version History
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import gymnasium
@@ -57,17 +58,9 @@ from pettingzoo import ParallelEnv
 from gridenv import _core, render
 from gridenv.config import EnvConfig
 from gridenv.envs import resolve_config
+from gridenv.game import Game
 
 RENDER_MODES = ("human", "rgb_array", "ansi")  # human: the ANSI map printed to stdout each render()
-
-
-def observation_high(world: _core.World, height: int, width: int) -> np.ndarray:
-    """The observation Box's upper bound (C, H, W) uint8: the engine's exact bound per cell, raised to at least 1.
-    Cells that are always 0 (unused self-plane cells, glyphs when there are none) would otherwise have high == low,
-    and normalising wrappers (SuperSuit's normalize_obs divides by high - low) would turn them into NaN."""
-    high = np.empty((world.num_channels, height, width), dtype=np.uint8)
-    world.fill_observation_high(high)
-    return np.maximum(high, 1)
 
 
 def world_seed(seed: int) -> int:
@@ -82,15 +75,20 @@ class GridParallelEnv(ParallelEnv):
 
     metadata = {"name": "gridenv", "render_modes": list(RENDER_MODES), "is_parallelizable": True, "render_fps": 10}
 
-    def __init__(self, config: EnvConfig, render_mode: str | None = None):
+    def __init__(self, config: EnvConfig, render_mode: str | None = None, game: Game | None = None):
+        """`game`: the config's :class:`~gridenv.game.Game` when the caller already has one (it is shared, not
+        copied); by default the env makes its own."""
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"render_mode: expected None or one of {RENDER_MODES}, got {render_mode!r}")
+        if game is not None and game.config is not config and game.config != config:
+            raise ValueError("game: made from another config than `config`")
         self.config = config
         self.render_mode = render_mode
         self.metadata = dict(self.metadata, name=f"gridenv/{config.full_name}")
-        self.world = _core.World(config.to_rules())
+        self.game = game if game is not None else Game(config)
+        self.world = _core.World(self.game.core)
         world = self.world
-        n, c, h, w = world.num_agents, world.num_channels, config.game.obs_height, config.game.obs_width
+        n, (c, h, w) = self.game.num_agents, self.game.observation_shape
 
         # Buffers owned here, written in place by the engine (see cpp/world.hpp).
         self._observations = np.zeros((n, c, h, w), dtype=np.uint8)
@@ -100,18 +98,16 @@ class GridParallelEnv(ParallelEnv):
         self._truncations = np.zeros(n, dtype=bool)
         world.bind_buffers(self._observations, self._actions, self._rewards, self._terminals, self._truncations)
 
-        self.possible_agents = [f"agent_{i}" for i in range(n)]
+        self.possible_agents = list(self.game.possible_agents)
         self.agents: list[str] = []
         self._agent_index = {agent: i for i, agent in enumerate(self.possible_agents)}
-        high = observation_high(world, h, w)
-        self.observation_spaces = {
-            agent: spaces.Box(low=np.zeros_like(high), high=high, dtype=np.uint8) for agent in self.possible_agents
-        }
-        self.action_spaces = {agent: spaces.Discrete(world.num_actions) for agent in self.possible_agents}
-        self.action_names: list[str] = list(world.action_names)
-        self.channel_names: list[str] = list(world.channel_names)
-        self.self_feature_names: list[str] = list(world.self_feature_names)
-        self.stat_names: list[str] = list(world.stat_names)
+        # A space per agent (each seeds and samples on its own), equal to the game's.
+        self.observation_spaces = {agent: copy.deepcopy(self.game.observation_space) for agent in self.possible_agents}
+        self.action_spaces = {agent: copy.deepcopy(self.game.action_space) for agent in self.possible_agents}
+        self.action_names: list[str] = self.game.action_names
+        self.channel_names: list[str] = self.game.channel_names
+        self.self_feature_names: list[str] = self.game.self_feature_names
+        self.stat_names: list[str] = self.game.stat_names
         num_kinds = len(config.game.converters)
         self.state_space = spaces.Box(0, 2 + num_kinds, (world.height, world.width), dtype=np.uint8)
         self._seeded = False

@@ -23,7 +23,7 @@ _FALLBACK_CONVERTER_RGB = [(90, 170, 120), (170, 120, 60), (100, 100, 200), (200
 def tiles(env: GridParallelEnv) -> np.ndarray:
     """Tile codes (height, width) uint8: 0 empty, 1 wall, 2 agent, 3 + k converter of kind k."""
     out = np.empty((env.world.height, env.world.width), dtype=np.uint8)
-    env.world.fill_tiles(out)
+    env.world.fill_map_codes(out)
     return out
 
 

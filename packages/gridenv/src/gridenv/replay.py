@@ -235,7 +235,7 @@ class ReplayRecorder:
     def _static_tiles(self) -> np.ndarray:
         world = self.world
         tiles = np.empty((world.height, world.width), np.uint8)
-        world.fill_tiles(tiles)
+        world.fill_map_codes(tiles)
         tiles[tiles == 2] = 0  # agents are stored apart; the map keeps walls, floor and converters
         return tiles.astype(np.int64)
 

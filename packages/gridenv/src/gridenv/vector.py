@@ -32,6 +32,7 @@ trainer step one half of its worlds while the policy computes actions for the ot
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import gymnasium
@@ -41,7 +42,8 @@ from gymnasium import spaces
 from gridenv import _core
 from gridenv.config import EnvConfig
 from gridenv.envs import resolve_config
-from gridenv.parallel_env import observation_high, world_seed
+from gridenv.game import Game
+from gridenv.parallel_env import world_seed
 
 
 MAX_ENVS = 1 << 20  # worlds in one VecEnv; memory runs out long before, but the engine's indices stay in range
@@ -52,29 +54,31 @@ class VecEnv:
     """N worlds of one config, stepped together in C++ (see the module docstring for the arrays)."""
 
     def __init__(self, config: EnvConfig, num_envs: int = 1, num_threads: int = 1, action_mask: bool = False,
-                 observations: np.ndarray | None = None):
+                 observations: np.ndarray | None = None, game: Game | None = None):
         """`observations`: optionally, the (N*A, C, H, W) uint8 C-contiguous array the engine writes observations
         into — e.g. ``torch.empty(..., dtype=torch.uint8).pin_memory().numpy()``, so a trainer's host->GPU copy
-        starts from pinned memory with no extra host copy. By default the VecEnv allocates it."""
+        starts from pinned memory with no extra host copy. By default the VecEnv allocates it. `game`: the config's
+        :class:`~gridenv.game.Game` when the caller already has one (all worlds share it); by default one is made."""
         for name, value, limit in (("num_envs", num_envs, MAX_ENVS), ("num_threads", num_threads, MAX_THREADS)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= limit:
                 raise ValueError(f"{name}: expected an int in [1, {limit:,}], got {value!r}")
         num_envs, num_threads = int(num_envs), int(num_threads)
+        if game is not None and game.config is not config and game.config != config:
+            raise ValueError("game: made from another config than `config`")
         self.config = config
-        self.core = _core.VecWorld(config.to_rules(), num_envs, num_threads)
-        probe = _core.World(config.to_rules())
+        self.game = game if game is not None else Game(config)
+        self.core = _core.VecWorld(self.game.core, num_envs, num_threads)
         self.num_envs = num_envs
         self.num_threads = self.core.num_threads
         self.agents_per_env = self.core.agents_per_env
         self.num_agents = num_envs * self.agents_per_env
-        self.stat_names: list[str] = list(probe.stat_names)
-        self.action_names: list[str] = list(probe.action_names)
-        self.channel_names: list[str] = list(probe.channel_names)
-        self.self_feature_names: list[str] = list(probe.self_feature_names)
-        c, h, w = probe.num_channels, config.game.obs_height, config.game.obs_width
-        high = observation_high(probe, h, w)
-        self.single_observation_space = spaces.Box(low=np.zeros_like(high), high=high, dtype=np.uint8)
-        self.single_action_space = spaces.Discrete(probe.num_actions)
+        self.stat_names: list[str] = self.game.stat_names
+        self.action_names: list[str] = self.game.action_names
+        self.channel_names: list[str] = self.game.channel_names
+        self.self_feature_names: list[str] = self.game.self_feature_names
+        c, h, w = self.game.observation_shape
+        self.single_observation_space = copy.deepcopy(self.game.observation_space)  # this env's own (seeding)
+        self.single_action_space = copy.deepcopy(self.game.action_space)
         n = self.num_agents
         # Owned here, written in place by the engine (cpp/vec_world.hpp).
         if observations is None:
@@ -93,7 +97,7 @@ class VecEnv:
         self.final_observations = np.zeros_like(self.observations)
         self.episode_done = np.zeros(num_envs, dtype=bool)
         self.episode_stats = np.zeros((n, len(self.stat_names)), dtype=np.float32)
-        self.action_mask = np.ones((n, probe.num_actions), dtype=np.uint8) if action_mask else None
+        self.action_mask = np.ones((n, self.single_action_space.n), dtype=np.uint8) if action_mask else None
         self.core.bind_buffers(self.observations, self.actions, self.rewards, self.terminals, self.truncations,
                                self.final_observations, self.episode_done, self.episode_stats, self.action_mask)
         self._seed_source: np.random.Generator | None = None

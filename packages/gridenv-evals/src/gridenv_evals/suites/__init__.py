@@ -38,7 +38,7 @@ class Task:
         for seed in self.seeds if seeds is None else seeds:
             env.reset(seed=seed)
             tiles = np.empty((env.world.height, env.world.width), dtype=np.uint8)
-            env.world.fill_tiles(tiles)
+            env.world.fill_map_codes(tiles)
             out.append((tiles, tuple(env.world.agent_positions()[0])))
         return out
 
