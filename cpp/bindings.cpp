@@ -327,7 +327,7 @@ void bind_world(nb::module_& m) {
                      const auto guard = w.exclusive("World.raw_rewards");
                      return w.raw_rewards();
                    },
-                   "This step's rewards before kinship sharing.")
+                   "This step's rewards before kinship mixing.")
       .def("kinship_matrix",
            [](const World& w) {
              const auto guard = w.exclusive("World.kinship_matrix");

@@ -108,7 +108,7 @@ void Kinship::check_loaded(const StateReader& in, const std::vector<uint8_t>& gr
       if (a == b && bonded(a, a)) in.fail("kinship.bonded: agent " + std::to_string(a) + " bonded to itself");
     }
   // Off the diagonal a pair has what reset gave it (drawn, under `random`), raised to bond_weight if it bonded: a
-  // state whose weights these rules cannot give was made under other rules, or forged, and would share rewards so.
+  // state whose weights these rules cannot give was made under other rules, or forged, and would mix rewards so.
   for (int32_t a = 0; a < n; ++a)
     for (int32_t b = a + 1; b < n; ++b) {
       const float w = weight(a, b);
@@ -153,16 +153,16 @@ void Kinship::bond(int32_t a, int32_t b) {
   if (a != b && rules_.bond_weight > 0.0f) diagonal_ = false;
 }
 
-void Kinship::share(const float* raw, float* shared) const {
+void Kinship::mix(const float* raw, float* mixed) const {
   const int32_t n = num_agents_;
-  for (int32_t i = 0; i < n; ++i) shared[i] = 0.0f;
+  for (int32_t i = 0; i < n; ++i) mixed[i] = 0.0f;
   for (int32_t j = 0; j < n; ++j) {
     if (raw[j] == 0.0f) continue;
     const float* column = weights_.data() + static_cast<size_t>(j) * n;  // K is symmetric: row j == column j
-    for (int32_t i = 0; i < n; ++i) shared[i] += column[i] * raw[j];
+    for (int32_t i = 0; i < n; ++i) mixed[i] += column[i] * raw[j];
   }
   if (rules_.normalize_rows)
-    for (int32_t i = 0; i < n; ++i) shared[i] /= row_sums_[i];
+    for (int32_t i = 0; i < n; ++i) mixed[i] /= row_sums_[i];
 }
 
 }  // namespace gridenv

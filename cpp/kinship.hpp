@@ -1,4 +1,5 @@
-// Kinship: turns raw per-agent rewards r into shared rewards r' = K r each step.
+// Kinship: mixes raw per-agent rewards r into rewards r' = K r each step ("mixing": the `share` action is another
+// thing, a transfer of resources between two agents, actions.cpp).
 //
 // K is an agents x agents matrix of pairwise weights in [0, 1], symmetric, with self_weight on the diagonal:
 //   selfish  K = self_weight * I
@@ -8,7 +9,7 @@
 //            (clans_per_tribe); a pair gets the weight of the closest level it shares, 0 across tribes
 //   bonds    selfish until two agents bond (see World), then bond_weight between the pair for the episode
 // A bond (under any scheme) raises the pair's weight to at least bond_weight; a closer pair keeps its weight.
-// With normalize_rows (the default) each agent's shared reward is the K-weighted *average* of its kin's raw rewards,
+// With normalize_rows (the default) each agent's mixed reward is the K-weighted *average* of its kin's raw rewards,
 // r'_i = sum_j K_ij r_j / sum_j K_ij, so the reward scale does not grow with the number of kin and hyperparameters
 // carry over between schemes and team sizes. Without it, r' = K r (a team of 6 with weight 0.5 earns 3.5x).
 #pragma once
@@ -27,8 +28,8 @@ class Kinship {
   void configure(const KinshipRules& rules, int32_t num_agents);
   // Rebuild K for a new episode; `groups` is each agent's group.
   void reset(const std::vector<uint8_t>& groups, Rng& rng);
-  // shared[i] = (normalised) sum_j K_ij raw[j]. Cost: O(agents) per agent with a nonzero raw reward.
-  void share(const float* raw, float* shared) const;
+  // mixed[i] = (normalised) sum_j K_ij raw[j]. Cost: O(agents) per agent with a nonzero raw reward.
+  void mix(const float* raw, float* mixed) const;
   void bond(int32_t a, int32_t b);
   bool bonded(int32_t a, int32_t b) const { return bonded_[static_cast<size_t>(a) * num_agents_ + b] != 0; }
 
@@ -36,7 +37,7 @@ class Kinship {
   uint8_t quantized(int32_t a, int32_t b) const { return quantized_[static_cast<size_t>(a) * num_agents_ + b]; }
   const std::vector<float>& matrix() const { return weights_; }  // [agents * agents], before normalisation
   // True while K has no weight between two different agents (selfish, bonds before the first bond, teams of one):
-  // then normalised sharing is the identity, r' = r, and World skips the O(agents^2) product.
+  // then normalised mixing is the identity, r' = r, and World skips the O(agents^2) product.
   bool diagonal() const { return diagonal_; }
   void save(StateWriter& out) const {
     out.array(weights_);

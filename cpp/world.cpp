@@ -171,7 +171,7 @@ void World::step() {
     // K = w I (selfish, or no bond yet), normalised: r' = r exactly. A bond makes K non-diagonal under any scheme.
     std::copy(raw_rewards_.begin(), raw_rewards_.end(), rewards_);
   } else {
-    kinship_.share(raw_rewards_.data(), rewards_);
+    kinship_.mix(raw_rewards_.data(), rewards_);
   }
   for (int32_t a = 0; a < num_agents_; ++a) {
     stat(a, stat_.reward) += rewards_[a];

@@ -4,14 +4,14 @@
 // write into them in place and never allocate:
 //   observations  uint8  [agents, C, H, W]  written by reset and step
 //   actions       int32  [agents]           read by step; each in [0, number of actions)
-//   rewards       float  [agents]           written by step: this step's reward after kinship sharing (r' = K r)
+//   rewards       float  [agents]           written by step: this step's reward after kinship mixing (r' = K r)
 //   terminals     bool   [agents]           written by reset/step; the base game never terminates an agent
 //   truncations   bool   [agents]           written by reset/step: true for all once step_count reaches max_steps
 //
 // Step order: actions are validated, then applied one agent at a time in an order shuffled each step by the world's
 // RNG (so when two agents race for one cell the one earlier in that order wins); then each agent pays its shield
 // upkeep and regenerates energy, agents that reached the goal terminate (and leave the grid), kinship turns raw
-// rewards into shared rewards, the step counter advances, and observations are written.
+// rewards into mixed rewards, the step counter advances, and observations are written.
 #pragma once
 
 #include <atomic>
@@ -79,7 +79,7 @@ class World {
   const std::vector<int32_t>& inventories() const { return inventory_; }  // [agents * resources]
   const std::vector<int32_t>& action_order() const { return order_; }     // order of the last step
   const std::vector<int32_t>& recipe_of_kind() const { return recipe_of_kind_; }
-  const std::vector<float>& raw_rewards() const { return raw_rewards_; }  // this step, before kinship sharing
+  const std::vector<float>& raw_rewards() const { return raw_rewards_; }  // this step, before kinship mixing
   const Kinship& kinship() const { return kinship_; }
   const std::vector<double>& stats() const { return stats_; }  // [agents * game().stats().names], this episode
 

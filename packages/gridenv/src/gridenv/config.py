@@ -9,7 +9,7 @@ the YAML, and the checks that names refer to something.
 One model per concept: :class:`ConverterConfig` (mine, charger, altar, ...), :class:`BodyConfig` (energy, costs and
 caps of an agent), :class:`GroupConfig` (a population of agents sharing a body), :class:`CombatConfig`,
 :class:`ShieldConfig`, :class:`ShareConfig`, :class:`BuildConfig` (the social mechanics), :class:`MapConfig` (the
-layout), :class:`GameConfig` (the rules), :class:`KinshipConfig` (reward sharing) and :class:`EnvConfig`
+layout), :class:`GameConfig` (the rules), :class:`KinshipConfig` (reward mixing) and :class:`EnvConfig`
 (everything, with a name and version). Every model rejects
 unknown fields and bad values with a message naming the field; configs round-trip through YAML and JSON.
 """

@@ -9,7 +9,7 @@ array                  shape, dtype                 meaning
 =====================  ===========================  =======================================================
 ``observations``       (N*A, C, H, W) uint8         current observations
 ``actions``            (N*A,) int32                 what ``step`` reads (``step(actions)`` copies into it)
-``rewards``            (N*A,) float32               this step's (kinship-shared) rewards
+``rewards``            (N*A,) float32               this step's rewards (after kinship mixing)
 ``terminals``          (N*A,) bool                  agent reached the goal (stays set until its world resets)
 ``truncations``        (N*A,) bool                  the world hit ``max_steps`` this step
 ``episode_done``       (N,) bool                    the world's episode ended this step (and it was reset)
