@@ -9,6 +9,7 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -51,6 +52,23 @@ nb::bytes save_state_bytes(const Engine& engine) {
 template <typename Engine>
 void load_state_bytes(Engine& engine, nb::bytes state) {
   engine.load_state(reinterpret_cast<const uint8_t*>(state.c_str()), state.size());
+}
+
+// A new numpy array of `shape` that owns its memory, filled by `fill` (the engine writes into it).
+template <typename T, typename Fill>
+nb::ndarray<nb::numpy, T> fill_numpy(std::initializer_list<size_t> shape, Fill&& fill) {
+  size_t count = 1;
+  for (size_t extent : shape) count *= extent;
+  T* data = new T[count > 0 ? count : 1]();
+  nb::capsule owner(data, [](void* p) noexcept { delete[] static_cast<T*>(p); });
+  fill(data);
+  return nb::ndarray<nb::numpy, T>(data, shape, owner);
+}
+
+// A numpy copy of an engine vector, viewed with `shape`.
+template <typename T>
+nb::ndarray<nb::numpy, T> copy_to_numpy(const std::vector<T>& values, std::initializer_list<size_t> shape) {
+  return fill_numpy<T>(shape, [&](T* out) { std::copy(values.begin(), values.end(), out); });
 }
 
 // --- the schema (schema.hpp) as Python dicts: {concept: {field: {type, default, low, high, bounds, doc}}} ---------
@@ -313,93 +331,69 @@ void bind_world(nb::module_& m) {
       .def_prop_ro("action_order",
                    [](const World& w) {
                      const auto guard = w.exclusive("World.action_order");
-                     return w.action_order();
+                     return copy_to_numpy(w.action_order(), {w.action_order().size()});
                    },
-                   "Agent ids in the order the last step applied them.")
+                   "Agent ids in the order the last step applied them.", nb::rv_policy::automatic)
       .def_prop_ro("recipe_of_kind",
                    [](const World& w) {
                      const auto guard = w.exclusive("World.recipe_of_kind");
-                     return w.recipe_of_kind();
+                     return copy_to_numpy(w.recipe_of_kind(), {w.recipe_of_kind().size()});
                    },
-                   "Per converter kind, the index of the recipe it follows this episode (shuffle_recipes).")
+                   "Per converter kind, the index of the recipe it follows this episode (shuffle_recipes).", nb::rv_policy::automatic)
       .def_prop_ro("raw_rewards",
                    [](const World& w) {
                      const auto guard = w.exclusive("World.raw_rewards");
-                     return w.raw_rewards();
+                     return copy_to_numpy(w.raw_rewards(), {w.raw_rewards().size()});
                    },
-                   "This step's rewards before kinship mixing.")
+                   "This step's rewards before kinship mixing, float32 (agents,).", nb::rv_policy::automatic)
       .def("kinship_matrix",
            [](const World& w) {
              const auto guard = w.exclusive("World.kinship_matrix");
-             const auto& k = w.kinship().matrix();
              const size_t n = w.num_agents();
-             std::vector<std::vector<float>> out(n);
-             for (size_t a = 0; a < n; ++a) out[a].assign(k.begin() + a * n, k.begin() + (a + 1) * n);
-             return out;
+             return copy_to_numpy(w.kinship().matrix(), {n, n});
            },
-           "The episode's kinship weights K (agents x agents), before row normalisation.")
-      .def("agent_groups",
-           [](const World& w) {
-             const auto guard = w.exclusive("World.agent_groups");
-             std::vector<int32_t> out;
-             for (const auto& a : w.agents()) out.push_back(a.group);
-             return out;
-           })
+           "The episode's kinship weights K, float32 (agents, agents), before row normalisation.")
       .def("agent_positions",
            [](const World& w) {
              const auto guard = w.exclusive("World.agent_positions");
-             std::vector<std::vector<int32_t>> out;
-             for (const auto& a : w.agents()) out.push_back({a.row, a.col, static_cast<int32_t>(a.orientation)});
-             return out;
+             return fill_numpy<int32_t>({static_cast<size_t>(w.num_agents()), 3},
+                                        [&](int32_t* out) { w.fill_agent_positions(out); });
            },
-           "[(row, col, orientation)] per agent; orientation 0 north, 1 south, 2 west, 3 east.")
+           "int32 (agents, 3): row, col, orientation (0 north, 1 south, 2 west, 3 east).")
       .def("agents_on_grid",
            [](const World& w) {
              const auto guard = w.exclusive("World.agents_on_grid");
-             std::vector<bool> out;
-             for (const auto& a : w.agents()) out.push_back(!a.terminated);
-             return out;
+             return fill_numpy<bool>({static_cast<size_t>(w.num_agents())},
+                                     [&](bool* out) { w.fill_agents_on_grid(out); });
            },
-           "Per agent: False once it reached the goal and left the grid for the rest of the episode.")
+           "bool (agents,): False once the agent reached the goal and left the grid for the rest of the episode.")
       .def("agent_states",
            [](const World& w) {
              const auto guard = w.exclusive("World.agent_states");
-             std::vector<std::vector<int32_t>> out;
-             for (const auto& a : w.agents())
-               out.push_back({a.body, a.glyph, a.shield ? 1 : 0, std::max(0, a.frozen_until - w.step_count()),
-                              a.walls_built});
-             return out;
+             return fill_numpy<int32_t>({static_cast<size_t>(w.num_agents()), 5},
+                                        [&](int32_t* out) { w.fill_agent_states(out); });
            },
-           "[(body, glyph + 1, shield, steps_still_frozen, walls_built)] per agent.")
+           "int32 (agents, 5): body, glyph + 1, shield, steps still frozen, walls built.")
       .def("inventories",
            [](const World& w) {
              const auto guard = w.exclusive("World.inventories");
-             std::vector<std::vector<int32_t>> out(w.num_agents());
-             const auto& inv = w.inventories();
-             for (int32_t a = 0; a < w.num_agents(); ++a)
-               out[a].assign(inv.begin() + a * w.num_resources(), inv.begin() + (a + 1) * w.num_resources());
-             return out;
+             return copy_to_numpy(w.inventories(), {static_cast<size_t>(w.num_agents()),
+                                                    static_cast<size_t>(w.num_resources())});
            },
-           "Inventory per agent, one count per resource (energy first).")
+           "int32 (agents, resources): each agent's inventory, energy first.")
       .def("stats",
            [](const World& w) {
              const auto guard = w.exclusive("World.stats");
-             std::vector<std::vector<double>> out(w.num_agents());
-             const size_t s = w.game().stats().names.size();
-             for (int32_t a = 0; a < w.num_agents(); ++a)
-               out[a].assign(w.stats().begin() + a * s, w.stats().begin() + (a + 1) * s);
-             return out;
+             return copy_to_numpy(w.stats(), {static_cast<size_t>(w.num_agents()), w.game().stats().names.size()});
            },
-           "Per-agent episode statistics so far, aligned with Game.stat_names.")
+           "float64 (agents, stats): the episode's statistics so far, aligned with Game.stat_names.")
       .def("converter_states",
            [](const World& w) {
              const auto guard = w.exclusive("World.converter_states");
-             std::vector<std::vector<int32_t>> out;
-             for (const auto& c : w.converters())
-               out.push_back({c.row, c.col, c.kind, std::max(0, c.ready_step - w.step_count()), c.uses});
-             return out;
+             return fill_numpy<int32_t>({static_cast<size_t>(w.num_converters()), 5},
+                                        [&](int32_t* out) { w.fill_converter_states(out); });
            },
-           "[(row, col, kind, steps_until_ready, uses)] per converter.")
+           "int32 (converters, 5): row, col, kind, steps until ready, uses.")
       .def("fill_map_codes",
            [](const World& w, CpuArray<uint8_t> out) {
              const auto guard = w.exclusive("World.fill_map_codes");

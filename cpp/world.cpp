@@ -224,6 +224,38 @@ void World::fill_map_codes(uint8_t* out) const {
   }
 }
 
+void World::fill_agent_positions(int32_t* out) const {
+  for (const Agent& agent : agents_) {
+    *out++ = agent.row;
+    *out++ = agent.col;
+    *out++ = static_cast<int32_t>(agent.orientation);
+  }
+}
+
+void World::fill_agent_states(int32_t* out) const {
+  for (const Agent& agent : agents_) {
+    *out++ = agent.body;
+    *out++ = agent.glyph;
+    *out++ = agent.shield ? 1 : 0;
+    *out++ = std::max(0, agent.frozen_until - step_);
+    *out++ = agent.walls_built;
+  }
+}
+
+void World::fill_agents_on_grid(bool* out) const {
+  for (const Agent& agent : agents_) *out++ = !agent.terminated;
+}
+
+void World::fill_converter_states(int32_t* out) const {
+  for (const Converter& converter : converters_) {
+    *out++ = converter.row;
+    *out++ = converter.col;
+    *out++ = converter.kind;
+    *out++ = static_cast<int32_t>(std::max<int64_t>(0, int64_t{converter.ready_step} - step_));
+    *out++ = converter.uses;
+  }
+}
+
 size_t World::memory_bytes() const {
   const size_t n = static_cast<size_t>(num_agents_);
   return grid_.memory_bytes() + agents_.capacity() * sizeof(Agent) + converters_.capacity() * sizeof(Converter) +

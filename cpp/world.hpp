@@ -85,6 +85,12 @@ class World {
 
   // What renderers draw, one code per cell [height * width]: 0 empty, 1 wall, 2 agent, 3 + k converter of kind k.
   void fill_map_codes(uint8_t* out) const;
+  // Inspection (viewers, replays, scripted players, tests), each written into a caller's array:
+  void fill_agent_positions(int32_t* out) const;   // [agents, 3]: row, col, orientation (0 N, 1 S, 2 W, 3 E)
+  void fill_agent_states(int32_t* out) const;      // [agents, 5]: body, glyph + 1, shield, steps still frozen, walls built
+  void fill_agents_on_grid(bool* out) const;       // [agents]: false once the agent reached the goal and left the grid
+  void fill_converter_states(int32_t* out) const;  // [converters, 5]: row, col, kind, steps until ready, uses
+  int32_t num_converters() const { return static_cast<int32_t>(converters_.size()); }
   // Bytes of heap memory owned by this world (excluding caller-owned buffers).
   size_t memory_bytes() const;
 

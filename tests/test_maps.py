@@ -300,7 +300,7 @@ def test_cooperation_altar_pays_only_two_agents_together():
     _, rewards, *_ = env.step({"agent_0": 5, "agent_1": 5})  # together: each pays 10, each gets a heart
     assert rewards == {"agent_0": 1.0, "agent_1": 1.0}
     # agent 0 paid 3 uses (1 each), agent 1 one, plus the moves; each paid the altar's 10 once
-    assert [inv[:3] for inv in env.world.inventories()] == [[50 - 1 - 2 - 10, 0, 1], [50 - 1 - 1 - 10, 0, 1]]
+    assert env.world.inventories()[:, :3].tolist() == [[50 - 1 - 2 - 10, 0, 1], [50 - 1 - 1 - 10, 0, 1]]
 
 
 def test_in_context_recipes_are_drawn_per_episode_from_the_training_pool_and_obeyed():

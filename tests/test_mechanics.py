@@ -118,9 +118,9 @@ def test_max_uses_exhausts_a_converter():
 )
 def test_a_blocked_move_leaves_the_agent_in_place_but_turns_it(ascii_map, action):
     env = make_env(ascii_map)
-    before = env.world.agent_positions()
+    before = env.world.agent_positions().tolist()
     act(env, agent_0=action)
-    after = env.world.agent_positions()
+    after = env.world.agent_positions().tolist()
     assert after[0][:2] == before[0][:2]
     assert after[0][2] == {"move_north": 0, "move_east": 3}[action]
     assert after[1:] == before[1:]
@@ -183,5 +183,5 @@ def test_cells_outside_the_map_are_seen_as_walls():
 def test_agent_groups_come_from_the_map_digits():
     env = make_env("#####\n#1.0#\n#0..#\n#####", groups=2)
     # agents are numbered in reading order: (1,1) group 1, (1,3) group 0, (2,1) group 0
-    assert env.world.agent_groups() == [1, 0, 0]
-    assert gridenv.parallel_env("arena").world.agent_groups() == [g for g in range(4) for _ in range(6)]
+    assert env.game.agent_groups == [1, 0, 0]
+    assert gridenv.parallel_env("arena").game.agent_groups == [g for g in range(4) for _ in range(6)]

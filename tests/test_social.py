@@ -164,7 +164,7 @@ def test_a_shield_lowered_again_costs_no_upkeep_and_no_longer_stops_a_hit():
     observations, *_ = act(env, agent_0="attack")  # 0: 44; nothing absorbs: 1 frozen for 3, 0 takes floor(4 * .5)
     assert inventory(env, 0) == {"energy": 44, "diamond": 6, "heart": 0}
     assert inventory(env, 1) == {"energy": 47, "diamond": 2, "heart": 0}  # no absorb cost
-    assert env.world.agent_states()[1][2:4] == [0, 3]  # shield down, frozen 3 more steps
+    assert env.world.agent_states()[1][2:4].tolist() == [0, 3]  # shield down, frozen 3 more steps
     assert channel(env, observations, "agent_0", "agent_shield")[5, 6] == 0
     assert channel(env, observations, "agent_0", "agent_frozen")[5, 6] == 3
     stats = env.episode_stats()

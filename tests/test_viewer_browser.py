@@ -245,17 +245,17 @@ def test_in_play_mode_a_key_press_moves_the_persons_agent(browser, tmp_path):
         browser.get(server.url)
         wait_for(browser, "return window.gridenvViewer && window.gridenvViewer.ready")
         assert browser.find_element("id", "keysBox").is_displayed()
-        before = session.env.world.agent_positions()[0]
+        before = session.env.world.agent_positions()[0].tolist()
         canvas = browser.find_element("id", "map")
         canvas.click()
         canvas.send_keys(Keys.ARROW_RIGHT)   # move_east
         wait_for(browser, "return window.gridenvViewer.liveSteps >= 1")
-        after = session.env.world.agent_positions()[0]
+        after = session.env.world.agent_positions()[0].tolist()
         assert (after[0], after[1], after[2]) == (before[0], before[1] + 1, 3), (before, after)
         assert browser.execute_script("return window.gridenvViewer.positions()")[0] == after
         canvas.send_keys("s")                # move_south
         wait_for(browser, "return window.gridenvViewer.liveSteps >= 2")
-        assert session.env.world.agent_positions()[0][:2] == [after[0] + 1, after[1]]
+        assert session.env.world.agent_positions()[0][:2].tolist() == [after[0] + 1, after[1]]
         # A malformed message gets an error reply; the world goes on.
         browser.execute_script("window.gridenvViewer.send({type: 'teleport'})")
         wait_for(browser, "return window.gridenvViewer.lastError")

@@ -51,7 +51,7 @@ def test_suite_has_every_substrate_background_and_kinship_once_and_is_pinned(sui
 def test_division_of_labour_bodies_and_families():
     env = gridenv.parallel_env(substrate("division-of-labour", "clans"))
     env.reset(seed=0)
-    assert env.world.agent_groups() == [0, 1, 0, 1]  # miner, crafter, miner, crafter
+    assert env.game.agent_groups == [0, 1, 0, 1]  # miner, crafter, miner, crafter
     kin = np.array(env.world.kinship_matrix())
     assert kin[0, 1] == 0.5 and kin[2, 3] == 0.5 and kin[0, 2] == 0.25  # families {0, 1} and {2, 3}, one clan
     env = gridenv.parallel_env(substrate("division-of-labour", "teams"))

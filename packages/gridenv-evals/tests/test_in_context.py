@@ -66,7 +66,7 @@ def test_a_chain_makes_a_heart_only_in_its_order_and_a_sink_eats_what_is_carried
         for name in names:
             _, r, *_ = env.step({"agent_0": index[name]})
             rewards += r["agent_0"]
-        return rewards, env.world.inventories()[0][1:]  # r1, r2, r3, r4, heart
+        return rewards, env.world.inventories()[0][1:].tolist()  # r1, r2, r3, r4, heart
 
     assert do("move_north", "use") == (0.0, [1, 0, 0, 0, 0])  # A (k0, the source): r1
     assert do("use") == (0.0, [1, 0, 0, 0, 0])                # one r1 is the cap: nothing more

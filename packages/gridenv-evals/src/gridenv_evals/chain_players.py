@@ -108,7 +108,7 @@ class _ChainPlayer:
         return actions, state
 
     def _held(self, row: _Row) -> set[str]:
-        inventory = row.env.world.inventories()[0]
+        inventory = row.env.world.inventories()[0].tolist()
         return {name for name, count in zip(self.resources[1:], inventory[1:]) if count > 0}
 
     def _act_row(self, row: _Row) -> int:
@@ -122,11 +122,11 @@ class _ChainPlayer:
                 row.target = None
                 row.plan = [self.index["noop"]]
         action = row.plan.pop(0)
-        before = world.inventories()[0]
+        before = world.inventories()[0].tolist()
         held = self._held(row)
         row.env.step({row.env.agents[0]: action})
         if action == self.index["use"] and row.target is not None:
-            after = world.inventories()[0]
+            after = world.inventories()[0].tolist()
             self._learn(row, row.target, held, before, after)
         return action
 
@@ -165,12 +165,12 @@ class _ChainPlayer:
         return tiles
 
     def _walk_to(self, row: _Row, kind: int) -> list[int]:
-        start = tuple(row.env.world.agent_positions()[0])
+        start = tuple(row.env.world.agent_positions()[0].tolist())
         plan = plan_to_goal(self._tiles(row), start, FIRST_KIND_TILE + kind)
         return [self.index[name] for name in plan] if plan else []
 
     def _nearest(self, row: _Row, kinds: list[int]) -> int:
-        tiles, start = self._tiles(row), tuple(row.env.world.agent_positions()[0])
+        tiles, start = self._tiles(row), tuple(row.env.world.agent_positions()[0].tolist())
         lengths = []
         for kind in kinds:
             plan = plan_to_goal(tiles, start, FIRST_KIND_TILE + kind)

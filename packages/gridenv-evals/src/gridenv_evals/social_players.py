@@ -58,9 +58,10 @@ class _SocialPlayer:
         world = self.env.world
         tiles = np.empty((world.height, world.width), dtype=np.uint8)
         world.fill_map_codes(tiles)
-        snapshot = {"tiles": tiles, "positions": world.agent_positions(), "inventories": world.inventories(),
-                    "groups": world.agent_groups(), "states": world.agent_states(),
-                    "converters": world.converter_states(), "on_grid": world.agents_on_grid()}
+        snapshot = {"tiles": tiles, "positions": world.agent_positions().tolist(),
+                    "inventories": world.inventories().tolist(), "groups": self.env.game.agent_groups,
+                    "states": world.agent_states().tolist(), "converters": world.converter_states().tolist(),
+                    "on_grid": world.agents_on_grid().tolist()}
         actions = [self.index[self._decide(agent, snapshot)] for agent in self.agents]
         return np.array(actions, dtype=np.int32), state
 

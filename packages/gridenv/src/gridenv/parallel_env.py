@@ -231,11 +231,11 @@ class GridParallelEnv(ParallelEnv):
     def episode_stats(self) -> list[dict[str, float]]:
         """Per-agent stats of the episode so far: ``{stat name: value}`` (see docs/game.md for the names)."""
         names = self.stat_names
-        return [dict(zip(names, row)) for row in self.world.stats()]
+        return [dict(zip(names, row)) for row in self.world.stats().tolist()]
 
     def kinship_matrix(self) -> np.ndarray:
         """The episode's kinship weights K (agents, agents) float32 in [0, 1], before row normalisation."""
-        return np.asarray(self.world.kinship_matrix(), dtype=np.float32)
+        return self.world.kinship_matrix()
 
     def render(self):
         if self.render_mode is None:

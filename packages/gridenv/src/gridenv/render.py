@@ -31,7 +31,7 @@ def _agents_on_grid(env: GridParallelEnv) -> list[tuple[list[int], int]]:
     """((row, col, orientation), group) of the agents still on the grid (not those that reached the goal)."""
     world = env.world
     return [(position, group) for position, group, present in
-            zip(world.agent_positions(), world.agent_groups(), world.agents_on_grid()) if present]
+            zip(world.agent_positions().tolist(), env.game.agent_groups, world.agents_on_grid().tolist()) if present]
 
 
 def ansi(env: GridParallelEnv) -> str:

@@ -150,10 +150,6 @@ class _Stream:
         return out
 
 
-def _flat_ints(rows, count: int) -> np.ndarray:
-    return np.fromiter(chain.from_iterable(rows), np.int64, count)
-
-
 class ReplayRecorder:
     """Records the episode a GridParallelEnv is playing, frame by frame, as changes against the previous frame.
 
@@ -207,7 +203,7 @@ class ReplayRecorder:
             "tiles": self._tiles.ravel().tolist(),
             "kinship": [_float32_json(row) for row in self._kinship],
         }
-        self.groups = [int(g) for g in world.agent_groups()]
+        self.groups = [int(g) for g in env.game.agent_groups]
         self.recipe_of_kind = [int(k) for k in world.recipe_of_kind]
         self._actions: list[np.ndarray] = []
         self._success: list[np.ndarray] = []
@@ -217,17 +213,17 @@ class ReplayRecorder:
     # The world's state in the replay's terms ------------------------------------------------------------------------
     def _agent_state(self, previous_frozen_until: np.ndarray, frame: int) -> np.ndarray:
         world, n = self.world, self.num_agents
-        positions = _flat_ints(world.agent_positions(), 3 * n).reshape(n, 3)
-        states = _flat_ints(world.agent_states(), 5 * n).reshape(n, 5)
-        on_grid = np.fromiter(world.agents_on_grid(), np.int64, n)
-        inventories = _flat_ints(world.inventories(), len(self.resources) * n).reshape(n, -1)
+        positions = world.agent_positions().astype(np.int64)
+        states = world.agent_states().astype(np.int64)
+        on_grid = world.agents_on_grid().astype(np.int64)
+        inventories = world.inventories().astype(np.int64)
         left = states[:, 3]
         frozen_until = np.where(left > 0, frame + left, np.minimum(previous_frozen_until, frame))
         return np.concatenate([positions, on_grid[:, None], states[:, 0:3], frozen_until[:, None], inventories],
                               axis=1)
 
     def _converter_state(self, previous_ready: np.ndarray, frame: int) -> np.ndarray:
-        states = _flat_ints(self.world.converter_states(), 5 * self._num_converters).reshape(-1, 5)
+        states = self.world.converter_states().astype(np.int64)
         left = states[:, 3]
         ready = np.where(left > 0, frame + left, np.minimum(previous_ready, frame))
         return np.stack([ready, states[:, 4]], axis=1)

@@ -39,7 +39,7 @@ class Task:
             env.reset(seed=seed)
             tiles = np.empty((env.world.height, env.world.width), dtype=np.uint8)
             env.world.fill_map_codes(tiles)
-            out.append((tiles, tuple(env.world.agent_positions()[0])))
+            out.append((tiles, tuple(env.world.agent_positions()[0].tolist())))
         return out
 
     def digest(self) -> str:
