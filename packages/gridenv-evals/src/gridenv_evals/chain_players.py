@@ -27,7 +27,7 @@ import numpy as np
 import gridenv
 from gridenv_evals.metrics import MOVES, plan_to_goal
 
-FIRST_KIND_TILE = 3  # gridenv.render.tiles: 3 + k is converter kind k
+FIRST_KIND_TILE = 3  # gridenv.render.map_codes: 3 + k is converter kind k
 Effect = tuple[frozenset[str], frozenset[str]]  # (consumed, produced)
 
 

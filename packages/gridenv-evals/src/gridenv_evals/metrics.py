@@ -19,7 +19,7 @@ import numpy as np
 
 # Moves as the engine defines them: (action name, row step, column step, orientation after the move).
 MOVES = (("move_north", -1, 0, 0), ("move_south", 1, 0, 1), ("move_west", 0, -1, 2), ("move_east", 0, 1, 3))
-EMPTY, WALL, AGENT = 0, 1, 2  # tile codes of gridenv.render.tiles; 3 + k is converter kind k
+EMPTY, WALL, AGENT = 0, 1, 2  # tile codes of gridenv.render.map_codes; 3 + k is converter kind k
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
 

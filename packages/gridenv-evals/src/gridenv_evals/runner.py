@@ -20,7 +20,7 @@ from gridenv_evals.metrics import shortest_path, spl
 from gridenv_evals.policies import TaskSpec, check_fits
 from gridenv_evals.suites import Suite, Task
 
-GOAL_TILE = 3  # the altar: the first converter kind of the navigation and maze configs (gridenv.render.tiles codes)
+GOAL_TILE = 3  # the altar: the first converter kind of the navigation and maze configs (gridenv.render.map_codes codes)
 
 
 @dataclass

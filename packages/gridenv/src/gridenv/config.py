@@ -91,7 +91,7 @@ class BodyConfig(_Model):
         "enough energy does nothing that step.",
     )
     resource_caps: dict[str, Amount] = Field(
-        default_factory=lambda: {"diamond": 50, "heart": 255},
+        default_factory=lambda: {"diamond": 50, "heart": MAX_AMOUNT},
         description="Most of each non-energy resource an agent can hold; unlisted resources: the most there is "
         "(max_amount, 255).",
     )
@@ -423,7 +423,7 @@ class EnvConfig(_Model):
         def core_body(body: BodyConfig) -> _core.BodyRules:
             rules_body = _core.BodyRules()
             rules_body.action_costs = [body.action_costs.get(kind, 0) for kind in ACTION_KINDS]
-            caps = per_resource(body.resource_caps, default=255)
+            caps = per_resource(body.resource_caps, default=MAX_AMOUNT)
             caps[0] = body.energy_cap
             rules_body.resource_caps = caps
             initial = per_resource(body.initial_inventory)

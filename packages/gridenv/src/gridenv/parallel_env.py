@@ -187,7 +187,7 @@ class GridParallelEnv(ParallelEnv):
         rewards = self._rewards.tolist()
         terminals = self._terminals.tolist()
         truncations = self._truncations.tolist()
-        raw_rewards = self.world.raw_rewards
+        raw_rewards = self.world.raw_rewards.tolist()
         index = self._agent_index
         infos: dict[str, dict] = {agent: {"raw_reward": raw_rewards[index[agent]],
                                           "shared_reward": rewards[index[agent]]} for agent in agents}
@@ -254,7 +254,7 @@ class GridParallelEnv(ParallelEnv):
 
     def state(self) -> np.ndarray:
         """Global state: the tile map (height, width) uint8 (0 empty, 1 wall, 2 agent, 3+k converter kind k)."""
-        return render.tiles(self)
+        return render.map_codes(self)
 
 
 def parallel_env(name_or_config: str | EnvConfig | dict = "arena", render_mode: str | None = None,

@@ -20,8 +20,8 @@ _CONVERTER_RGB = {"mine": (120, 200, 230), "charger": (250, 200, 40), "altar": (
 _FALLBACK_CONVERTER_RGB = [(90, 170, 120), (170, 120, 60), (100, 100, 200), (200, 150, 150)]
 
 
-def tiles(env: GridParallelEnv) -> np.ndarray:
-    """Tile codes (height, width) uint8: 0 empty, 1 wall, 2 agent, 3 + k converter of kind k."""
+def map_codes(env: GridParallelEnv) -> np.ndarray:
+    """What renderers draw, (height, width) uint8: 0 empty, 1 wall, 2 agent, 3 + k converter of kind k."""
     out = np.empty((env.world.height, env.world.width), dtype=np.uint8)
     env.world.fill_map_codes(out)
     return out
@@ -36,7 +36,7 @@ def _agents_on_grid(env: GridParallelEnv) -> list[tuple[list[int], int]]:
 
 def ansi(env: GridParallelEnv) -> str:
     """The map as text in the ASCII-map legend: '#' wall, '.' empty, converter symbols, agents as group digits."""
-    tile_map = tiles(env)
+    tile_map = map_codes(env)
     symbols = np.array(["."] + ["#"] + ["?"] + [c.symbol for c in env.config.game.converters.values()])
     chars = symbols[tile_map]
     for (row, col, _), group in _agents_on_grid(env):
@@ -46,7 +46,7 @@ def ansi(env: GridParallelEnv) -> str:
 
 def rgb_array(env: GridParallelEnv) -> np.ndarray:
     """An RGB image (height * TILE_PIXELS, width * TILE_PIXELS, 3) uint8; agents show their facing side in black."""
-    tile_map = tiles(env)
+    tile_map = map_codes(env)
     palette = [_EMPTY_RGB, _WALL_RGB, _EMPTY_RGB]
     for k, name in enumerate(env.config.game.converters):
         palette.append(_CONVERTER_RGB.get(name, _FALLBACK_CONVERTER_RGB[k % len(_FALLBACK_CONVERTER_RGB)]))

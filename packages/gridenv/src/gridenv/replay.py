@@ -270,7 +270,7 @@ class ReplayRecorder:
         success[row < 0] = 0
         self._actions.append(row)
         self._success.append(success)
-        self._order.append(np.fromiter(world.action_order, np.int64, self.num_agents))
+        self._order.append(world.action_order.astype(np.int64))
         succeeded = row[success.astype(bool)]
         streams = self.streams
 

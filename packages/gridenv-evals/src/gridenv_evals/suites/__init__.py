@@ -32,7 +32,7 @@ class Task:
     roles: tuple[str, ...] = ()  # multi-agent scenarios: per agent, "focal" or the background policy that drives it
 
     def initial_maps(self, seeds: tuple[int, ...] | None = None):
-        """Per seed: (tiles (H, W) uint8 as gridenv.render.tiles codes, (row, col, orientation) of agent 0)."""
+        """Per seed: (tiles (H, W) uint8 as gridenv.render.map_codes codes, (row, col, orientation) of agent 0)."""
         env = gridenv.parallel_env(self.config)
         out = []
         for seed in self.seeds if seeds is None else seeds:
