@@ -3,7 +3,7 @@
 ========================  ========  ==============================================================================
 name                      agents    what
 ========================  ========  ==============================================================================
-``arena-v0``              24        4 teams of 6; the full economy and social mechanics; teams share reward;
+``arena-v0``              24        4 teams of 6; the full economy and social mechanics; teams mix rewards;
                                     1 per heart, 0.1 per diamond
 ``arena-small-v0``        4         2 teams on 12x12, 200 steps: a fast smoke config with the arena's mechanics
 ``arena-demo-v0``         4         the README's main job: the arena's economy (mine, charger, altar; 2 teams) on
@@ -41,7 +41,7 @@ ARENA_REWARDS = {"heart": 1.0, "diamond": 0.1}
 
 def _arena() -> EnvConfig:
     """24 agents in 4 teams of 6 on a 32x32 map with walls, 20 mines, 8 chargers and 6 altars; combat, shields,
-    sharing, glyphs and markers on; teams share reward (kin weight 0.5, rows normalised); 1 per heart, 0.1 per
+    sharing, glyphs and markers on; teams mix rewards (kin weight 0.5, rows normalised); 1 per heart, 0.1 per
     diamond."""
     return EnvConfig(
         name="arena",

@@ -29,7 +29,7 @@ Observation
 
 Rewards
     Raw reward: per unit of a resource produced at a converter, ``game.rewards`` (default: 1.0 per heart). The
-    reward returned is shared through kinship, ``r' = K r`` (``env.kinship_matrix()``); every step
+    reward returned is mixed through kinship, ``r' = K r`` (``env.kinship_matrix()``); every step
     ``infos[agent]`` holds both, ``"raw_reward"`` and ``"shared_reward"`` (the returned one).
 
 Termination
