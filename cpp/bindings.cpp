@@ -71,6 +71,12 @@ nb::ndarray<nb::numpy, T> copy_to_numpy(const std::vector<T>& values, std::initi
   return fill_numpy<T>(shape, [&](T* out) { std::copy(values.begin(), values.end(), out); });
 }
 
+std::vector<std::pair<std::string, int32_t>> as_pairs(const std::vector<ObservedFeature>& features) {
+  std::vector<std::pair<std::string, int32_t>> pairs;
+  for (const auto& feature : features) pairs.emplace_back(feature.name, feature.high);
+  return pairs;
+}
+
 // --- the schema (schema.hpp) as Python dicts: {concept: {field: {type, default, low, high, bounds, doc}}} ---------
 template <typename T>
 nb::dict schema_row(T default_value, double low, double high, Bounds bounds, const char* doc) {
@@ -251,18 +257,10 @@ void bind_game(nb::module_& m) {
       .def_prop_ro("num_actions", &Game::num_actions)
       .def_prop_ro("action_names", &Game::action_names)
       .def_prop_ro("num_channels", &Game::num_channels)
-      .def_prop_ro("channel_names",
-                   [](const Game& g) {
-                     std::vector<std::string> names;
-                     for (const auto& channel : g.channels()) names.push_back(channel.name);
-                     return names;
-                   })
-      .def_prop_ro("self_feature_names",
-                   [](const Game& g) {
-                     std::vector<std::string> names;
-                     for (const auto& feature : g.self_features()) names.push_back(feature.name);
-                     return names;
-                   })
+      .def_prop_ro("channels", [](const Game& g) { return as_pairs(g.channels()); },
+                   "[(name, upper bound)] per observation channel, in channel order (observations.hpp).")
+      .def_prop_ro("self_features", [](const Game& g) { return as_pairs(g.self_features()); },
+                   "[(name, upper bound)] per feature of the self plane, in its order.")
       .def_prop_ro("stat_names", [](const Game& g) { return g.stats().names; })
       .def("fill_observation_high",
            [](const Game& g, CpuArray<uint8_t> out) {

@@ -122,6 +122,12 @@ def test_a_game_gives_spaces_and_names_without_making_a_world(monkeypatch):
     assert (game.action_names, game.channel_names, game.stat_names) == \
         (env.action_names, env.channel_names, env.stat_names)
     assert np.array_equal(game.observation_high(), env.observation_space(agent).high)
+    # one table of (name, upper bound): the Box's planes are those bounds (raised to 1, the self plane per feature)
+    high = env.observation_space(agent).high
+    for c, (name, bound) in enumerate(game.channels[:-1]):
+        assert (high[c] == max(bound, 1)).all(), name
+    self_plane = high[-1].ravel()
+    assert [int(v) for v in self_plane[:len(game.self_features)]] == [max(b, 1) for _, b in game.self_features]
 
     # Trainers and evaluators read shapes from a Game: none of them makes a world to look at.
     def no_world(*args, **kwargs):

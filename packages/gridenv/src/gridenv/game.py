@@ -28,8 +28,10 @@ class Game:
         self.map_height: int = core.map_height
         self.map_width: int = core.map_width
         self.action_names: list[str] = list(core.action_names)
-        self.channel_names: list[str] = list(core.channel_names)
-        self.self_feature_names: list[str] = list(core.self_feature_names)
+        self.channels: list[tuple[str, int]] = list(core.channels)  # (name, upper bound), the engine's one table
+        self.self_features: list[tuple[str, int]] = list(core.self_features)
+        self.channel_names: list[str] = [name for name, _ in self.channels]
+        self.self_feature_names: list[str] = [name for name, _ in self.self_features]
         self.stat_names: list[str] = list(core.stat_names)
         self.observation_shape: tuple[int, int, int] = (core.num_channels, config.game.obs_height,
                                                         config.game.obs_width)
