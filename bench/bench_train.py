@@ -4,6 +4,7 @@ same env and machine, in one run. Also where gridenv-train's time goes (env / in
     python bench/bench_train.py [--env arena] [--timesteps 200000] [--sb3-timesteps 100000] [--like-for-like]
                                 [--precision float32|bfloat16] [--flops]
     python bench/bench_train.py --time-to-skill [--env navigation] [--wall-budget 240] [--target 0.9] [--seeds 1 2 3]
+                                [--variant cnn --variant puffer=trainer.encoder=puffer ...]
 
 --time-to-skill (issue 12) measures what users feel instead of agent-steps/s: each trainer trains for the same wall
 budget in a child process (gridenv-train with its defaults and the env's overlay, checkpointing every few updates;
@@ -12,6 +13,10 @@ afterwards every saved policy is evaluated on the same fixed-seed episodes, and 
 seconds and agent-steps at which hearts per agent per episode (navigation: the success rate) first reached
 --target, and the best score within the budget. The wall time of a saved policy is its file's modification time
 minus the start of the child process (so SB3's and torch's imports count for both).
+--variant NAME[=KEY=VALUE] [KEY=VALUE ...] (repeatable) races several gridenv-train configs in the same run instead of
+the one default: each is gridenv-train with --gridenv-set and then its own trainer overrides (`trainer.` prefix
+optional), reported as its own learner row `gridenv_train:NAME`; within each seed the variants run one after another,
+then SB3, so every learner of a seed runs at about the same time.
 SB3 tuned (`sb3_tuned`): observations scaled to [0, 1] by supersuit.normalize_obs_v0 (SB3 does not scale non-image
 Boxes: the kinship plane reads 255), 64 worlds, 64-step rollouts, 4 epochs of minibatch 1024, lr 1e-3, the env's
 overlay gamma (navigation 0.95), ent_coef 0.01, a 128-128 MLP.
@@ -239,13 +244,15 @@ def time_to_skill(args) -> None:
     out = Path(args.out) if args.out else root / "results.json"
     for seed in args.seeds:
         if "gridenv-train" in args.trainers:
-            results.setdefault("gridenv_train", {})[seed] = _gridenv_train_to_skill(args, env_config, root, score,
-                                                                                    report, seed)
+            for name, overrides in args.variants.items():
+                results.setdefault(name, {})[seed] = _gridenv_train_to_skill(args, env_config, root, score, report,
+                                                                             seed, name, overrides)
         if "sb3" in args.trainers:
             for name, run in _sb3_to_skill(args, env_config, root, score, report, overlay, high, seed).items():
                 results.setdefault(name, {})[seed] = run
         out.write_text(json.dumps({"env": env_config.full_name, "budget": args.wall_budget, "random": random_score,
-                                   "affinity": sorted(os.sched_getaffinity(0)), "results": results}, indent=1))
+                                   "affinity": sorted(os.sched_getaffinity(0)), "gridenv_set": args.gridenv_set,
+                                   "variants": args.variants, "results": results}, indent=1))
     print(f"results: {out}", flush=True)
 
     # The table: seconds to each threshold (first saved policy at or above it), the last score within the budget.
@@ -276,25 +283,27 @@ def time_to_skill(args) -> None:
         medians[name] = row
         print(f"{name} | median | " + " | ".join("not reached" if math.isinf(row[t]) else f"{row[t]:.1f} s"
                                                  for t in thresholds) + f" | {row['final']:.3f} |")
-    if "gridenv_train" in medians:
-        ours = medians["gridenv_train"]
+    for ours_name in args.variants:  # every other learner over each gridenv-train variant
+        if ours_name not in medians:
+            continue
+        ours = medians[ours_name]
         for name, row in medians.items():
-            if name == "gridenv_train":
+            if name == ours_name:
                 continue
             ratios = []
             for t in thresholds:
                 if math.isinf(ours[t]):
-                    ratios.append(f"{t}: gridenv-train did not reach it")
+                    ratios.append(f"{t}: {ours_name} did not reach it")
                 elif math.isinf(row[t]):
                     ratios.append(f"{t}: > {args.wall_budget / ours[t]:.1f}x (not reached)")
                 else:
                     ratios.append(f"{t}: {row[t] / ours[t]:.2f}x")
-            print(f"median time ratio {name} / gridenv_train: " + ", ".join(ratios))
+            print(f"median time ratio {name} / {ours_name}: " + ", ".join(ratios))
 
 
-def _gridenv_train_to_skill(args, env_config, root, score, report, seed: int) -> dict:
-    """gridenv-train with its defaults and the env's overlay (plus --gridenv-set), checkpointing every few updates,
-    killed at the budget."""
+def _gridenv_train_to_skill(args, env_config, root, score, report, seed: int, name: str, overrides: dict) -> dict:
+    """gridenv-train with its defaults and the env's overlay (plus --gridenv-set, then the variant's overrides),
+    checkpointing every few updates, killed at the budget."""
     import os
     import subprocess
     import sys
@@ -303,8 +312,8 @@ def _gridenv_train_to_skill(args, env_config, root, score, report, seed: int) ->
     from gridenv_train.policy_api import load_policy
 
     overlay = env_overlay(env_config.name)
-    extra = {key: yaml.safe_load(value) for key, value in (item.split("=", 1) for item in args.gridenv_set)}
-    run_name = f"tts-s{seed}"
+    extra = {**trainer_overrides(args.gridenv_set), **overrides}
+    run_name = f"tts-s{seed}" if name == "gridenv_train" else f"tts-{name.partition(':')[2]}-s{seed}"
     code = ("import sys, gridenv; from gridenv_train import TrainerConfig; from gridenv_train.train import train; "
             "from gridenv_train.config import env_overlay; "
             f"c = TrainerConfig(**{{**TrainerConfig().to_dict(), **env_overlay({env_config.name!r}), "
@@ -328,8 +337,8 @@ def _gridenv_train_to_skill(args, env_config, root, score, report, seed: int) ->
 
         step = int(load_checkpoint(path)["trainer_state"]["global_step"])
         points.append((step, seconds, score(load_policy(path, seed=10_000))))
-    print(f"gridenv-train seed {seed} trainer overlay {overlay} extra {extra}", flush=True)
-    return report(f"gridenv_train seed {seed}", points, (load_start, load_end))
+    print(f"{name} seed {seed} trainer overlay {overlay} extra {extra}", flush=True)
+    return report(f"{name} seed {seed}", points, (load_start, load_end))
 
 
 def _sb3_to_skill(args, env_config, root, score, report, overlay, high, seed: int) -> dict:
@@ -375,6 +384,45 @@ def _sb3_to_skill(args, env_config, root, score, report, overlay, high, seed: in
     return runs
 
 
+def trainer_overrides(items: list[str]) -> dict:
+    """``key=value`` trainer overrides (``trainer.`` prefix optional) as a dict, values read as YAML scalars."""
+    pairs = (item.split("=", 1) for item in items)
+    return {key.removeprefix("trainer."): yaml.safe_load(value) for key, value in pairs}
+
+
+def parse_variants(parser, args) -> dict[str, dict]:
+    """--variant specs as {learner name: trainer overrides}; without any, the one default learner `gridenv_train`.
+    Every variant's config is built here, so a bad key or value fails before any training starts."""
+    import re
+
+    from gridenv_train.config import env_overlay
+
+    base = {**TrainerConfig().to_dict(), **env_overlay(gridenv.resolve_config(args.env).name),
+            **trainer_overrides(args.gridenv_set)}
+    if not args.variant:
+        return {"gridenv_train": {}}
+    variants = {}
+    for spec in args.variant:
+        name, _, first = spec[0].partition("=")
+        items = ([first] if first else []) + spec[1:]
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            parser.error(f"--variant {spec[0]!r}: the name must be letters, digits, '_', '.' or '-'")
+        if f"gridenv_train:{name}" in variants:
+            parser.error(f"--variant {name}: given twice")
+        if any("=" not in item for item in items):
+            parser.error(f"--variant {name}: overrides are key=value, got {items}")
+        overrides = trainer_overrides(items)
+        unknown = sorted(set(overrides) - set(base))
+        if unknown:
+            parser.error(f"--variant {name}: unknown trainer fields {unknown}")
+        try:
+            TrainerConfig(**{**base, **overrides})
+        except ValueError as error:
+            parser.error(f"--variant {name}: {error}")
+        variants[f"gridenv_train:{name}"] = overrides
+    return variants
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--time-to-skill", action="store_true", help="wall-budget race to a score (issue 12)")
@@ -388,6 +436,10 @@ def main() -> None:
                         help="scores whose time to reach the table also shows (--time-to-skill)")
     parser.add_argument("--gridenv-set", nargs="*", default=[],
                         help="gridenv-train trainer overrides key=value over defaults + overlay (--time-to-skill)")
+    parser.add_argument("--variant", nargs="+", action="append", metavar=("NAME[=KEY=VALUE]", "KEY=VALUE"),
+                        help="a named gridenv-train variant: its trainer overrides over --gridenv-set; repeat to race "
+                        "several in one run, e.g. --variant cnn --variant puffer=trainer.encoder=puffer "
+                        "(--time-to-skill) [one: the defaults, `gridenv_train`]")
     parser.add_argument("--eval-threads", type=int, default=1, help="torch threads of the evaluations "
                         "(--time-to-skill)")
     parser.add_argument("--out", default=None, help="JSON of every point (--time-to-skill) [<run dir>/results.json]")
@@ -410,6 +462,7 @@ def main() -> None:
     if args.time_to_skill:
         if args.env == "arena" and "--env" not in sys.argv:
             args.env = "navigation"
+        args.variants = parse_variants(parser, args)
         time_to_skill(args)
         return
     sb3_timesteps = args.sb3_timesteps or args.timesteps
