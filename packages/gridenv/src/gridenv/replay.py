@@ -24,7 +24,6 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +211,7 @@ class ReplayRecorder:
 
     # The world's state in the replay's terms ------------------------------------------------------------------------
     def _agent_state(self, previous_frozen_until: np.ndarray, frame: int) -> np.ndarray:
-        world, n = self.world, self.num_agents
+        world = self.world
         positions = world.agent_positions().astype(np.int64)
         states = world.agent_states().astype(np.int64)
         on_grid = world.agents_on_grid().astype(np.int64)

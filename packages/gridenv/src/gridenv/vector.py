@@ -37,7 +37,6 @@ from typing import Any
 
 import gymnasium
 import numpy as np
-from gymnasium import spaces
 
 from gridenv import _core
 from gridenv.config import EnvConfig
