@@ -4,7 +4,6 @@
 #include <tuple>
 #include <stdexcept>
 
-#include "map_gen.hpp"
 #include "rng.hpp"
 
 namespace gridenv {
@@ -35,9 +34,8 @@ Game::Game(GameRules rules)
       stats_(rules_, action_names_) {
   if (rules_.map.generator == MapGenerator::kAscii) {
     Rng rng(0);  // an ASCII map draws nothing
-    Layout layout;
-    generate_map(rules_, rng, layout);
-    agent_groups_ = layout.agent_groups;
+    generate_map(rules_, rng, fixed_layout_);
+    agent_groups_ = fixed_layout_.agent_groups;
   } else {
     if (rules_.map.generator != MapGenerator::kRandom && rules_.map.generator != MapGenerator::kCave) {
       // Mazes and rooms have as many open cells on every seed: one trial draw refuses, when the game is made,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "map_gen.hpp"
 #include "observations.hpp"
 #include "rules.hpp"
 #include "stats.hpp"
@@ -41,6 +42,9 @@ class Game {
 
   const StatTable& stats() const { return stats_; }
 
+  // An ASCII map's layout, parsed once for every world of the game (empty for generated maps).
+  const Layout& fixed_layout() const { return fixed_layout_; }
+
  private:
   GameRules rules_;
   uint64_t digest_ = 0;
@@ -50,6 +54,7 @@ class Game {
   std::vector<std::string> action_names_;
   std::vector<ObservedFeature> channels_, self_features_;
   StatTable stats_;
+  Layout fixed_layout_;
 };
 
 // The name of an action-table entry: its kind, with the index for glyphs and markers ("glyph_2").

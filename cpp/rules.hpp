@@ -146,11 +146,10 @@ GRIDENV_DEFINE_VISIT_FIELDS(GameRules, GRIDENV_GAME_FIELDS)
 // Throws std::invalid_argument naming the field and the allowed values.
 void validate_rules(const GameRules& rules);
 
-// Checks every schema scalar of `object` against its bounds; `prefix` names the object in messages ("kinship.").
-template <typename Rules>
-void validate_fields(const Rules& object, const std::string& prefix);
+// Throws std::invalid_argument naming `field` when `value` lies outside the bounds.
 void require_bounds(const std::string& field, double value, double low, double high, Bounds bounds);
 
+// Checks every schema scalar of `object` against its bounds; `prefix` names the object in messages ("kinship.").
 template <typename Rules>
 void validate_fields(const Rules& object, const std::string& prefix) {
   visit_fields(object, [&](const char* name, auto value, double low, double high, Bounds bounds) {

@@ -12,7 +12,6 @@ namespace gridenv {
 World::World(std::shared_ptr<const Game> game)
     : game_(std::move(game)), rules_(game_->rules()), stat_(game_->stats()), num_agents_(game_->num_agents()),
       num_stats_(stat_.names.size()) {
-  if (rules_.map.generator == MapGenerator::kAscii) generate_map(rules_, rng_, layout_);  // a fixed map, parsed once
   const int32_t padding = std::max(rules_.obs_height, rules_.obs_width) / 2;
   grid_.resize(game_->map_height(), game_->map_width(), padding);
   agents_.resize(num_agents_);
@@ -51,7 +50,7 @@ void World::reset_unguarded(uint64_t seed, bool clear_step_outputs) {
   if (observations_ == nullptr) throw std::logic_error("World.reset: bind_buffers must be called first");
   ready_ = false;  // until this reset completes: a map that cannot be generated leaves the world unsteppable
   rng_.reseed(seed);
-  if (rules_.map.generator != MapGenerator::kAscii) generate_map(rules_, rng_, layout_);
+  if (rules_.map.generator != MapGenerator::kAscii) generate_map(rules_, rng_, layout_);  // ASCII: the game's
   build_from_layout();
   if (rules_.shuffle_recipes && !rules_.recipe_pool.empty()) {
     const auto& drawn = rules_.recipe_pool[rng_.below(static_cast<uint32_t>(rules_.recipe_pool.size()))];
@@ -78,12 +77,14 @@ void World::reset_unguarded(uint64_t seed, bool clear_step_outputs) {
 }
 
 void World::build_from_layout() {
-  const int32_t height = layout_.height, width = layout_.width;
+  // An ASCII map is parsed once, by the game; every other map was just drawn into this world's own layout.
+  const Layout& layout = rules_.map.generator == MapGenerator::kAscii ? game_->fixed_layout() : layout_;
+  const int32_t height = layout.height, width = layout.width;
   converters_.clear();
   grid_.clear_markers();
   for (int32_t r = 0; r < height; ++r) {
     for (int32_t c = 0; c < width; ++c) {
-      const uint8_t tile = layout_.tiles[static_cast<size_t>(r) * width + c];
+      const uint8_t tile = layout.tiles[static_cast<size_t>(r) * width + c];
       if (tile == kTileEmpty) {
         grid_.set(r, c, kEmptyCell);
       } else if (tile == kTileWall) {
@@ -106,8 +107,8 @@ void World::build_from_layout() {
   for (int32_t a = 0; a < num_agents_; ++a) {
     Agent& agent = agents_[a];
     agent = Agent{};
-    agent.row = layout_.agent_rows[a];
-    agent.col = layout_.agent_cols[a];
+    agent.row = layout.agent_rows[a];
+    agent.col = layout.agent_cols[a];
     agent.group = agent.body = game_->agent_groups()[a];
     grid_.set(agent.row, agent.col, agent_cell(a));
     const BodyRules& body = rules_.bodies[agent.body];

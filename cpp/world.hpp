@@ -121,7 +121,7 @@ class World {
   int32_t num_agents_ = 0;
   size_t num_stats_ = 0;
   Rng rng_;
-  Layout layout_;
+  Layout layout_;  // the map drawn at the last reset (generated maps; an ASCII map's is the game's fixed_layout)
   Grid grid_;
   std::vector<Agent> agents_;
   std::vector<Converter> converters_;

@@ -143,14 +143,15 @@ def test_a_game_gives_spaces_and_names_without_making_a_world(monkeypatch):
     task_spec(get_suite("navigation").tasks[0])
 
 
-def test_a_vector_env_shares_one_game_among_its_worlds():
-    vec = gridenv.vector.make("arena-small", num_envs=8)
-    assert vec.game.core is not None and vec.single_observation_space == vec.game.observation_space
-    game = gridenv.Game(vec.config)
-    other = gridenv.vector.VecEnv(vec.config, num_envs=2, game=game)
-    assert other.game is game
+def test_envs_use_the_game_they_are_given_and_refuse_another_configs():
+    config = gridenv.resolve_config("arena-small")
+    game = gridenv.Game(config)
+    assert gridenv.vector.VecEnv(config, num_envs=2, game=game).game is game
+    assert gridenv.GridParallelEnv(config, game=game).game is game
     with pytest.raises(ValueError, match="game: made from another config"):
         gridenv.vector.VecEnv(gridenv.resolve_config("arena"), num_envs=1, game=game)
+    with pytest.raises(ValueError, match="game: made from another config"):
+        gridenv.GridParallelEnv(gridenv.resolve_config("arena"), game=game)
 
 
 def test_a_rules_file_round_trips_and_damage_is_refused_by_name(tmp_path):

@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gridenv import _core
 from gridenv.atomic_file import write_atomic
-from gridenv.map_gen import MapConfig
+from gridenv.map_gen import CaveConfig, MapConfig, MazeConfig, RoomsConfig
 from gridenv.overrides import MAX_CONFIG_BYTES, load_yaml
-from gridenv.schema import LIMITS, copy_engine_fields, engine_field
+from gridenv.schema import LIMITS, copy_engine_fields, engine_field, engine_fields
 
 ACTION_KINDS: tuple[str, ...] = tuple(action["name"] for action in _core.ACTIONS)
 """Every action kind the engine knows, in engine order (see cpp/actions.hpp)."""
@@ -261,9 +261,6 @@ class GameConfig(_Model):
 
 
 def _engine_map_names() -> dict[str, str]:
-    from gridenv.map_gen import CaveConfig, MazeConfig, RoomsConfig
-    from gridenv.schema import engine_fields
-
     names = {}
     for section, model in (("rooms", RoomsConfig), ("maze", MazeConfig), ("cave", CaveConfig)):
         for field_name, qualified in engine_fields(model).items():

@@ -15,6 +15,15 @@ from gridenv import _core
 from gridenv.config import EnvConfig
 
 
+def game_of(config: EnvConfig, game: Game | None = None) -> Game:
+    """`game` when it was made from `config` (an env shares it), else a new Game of `config`."""
+    if game is None:
+        return Game(config)
+    if game.config is not config and game.config != config:
+        raise ValueError("game: made from another config than `config`")
+    return game
+
+
 class Game:
     """The rules of one config and everything derived from them (shapes, names, spaces); read-only."""
 

@@ -58,7 +58,7 @@ from pettingzoo import ParallelEnv
 from gridenv import _core, render
 from gridenv.config import EnvConfig
 from gridenv.envs import resolve_config
-from gridenv.game import Game
+from gridenv.game import Game, game_of
 
 RENDER_MODES = ("human", "rgb_array", "ansi")  # human: the ANSI map printed to stdout each render()
 
@@ -80,12 +80,10 @@ class GridParallelEnv(ParallelEnv):
         copied); by default the env makes its own."""
         if render_mode is not None and render_mode not in RENDER_MODES:
             raise ValueError(f"render_mode: expected None or one of {RENDER_MODES}, got {render_mode!r}")
-        if game is not None and game.config is not config and game.config != config:
-            raise ValueError("game: made from another config than `config`")
         self.config = config
         self.render_mode = render_mode
         self.metadata = dict(self.metadata, name=f"gridenv/{config.full_name}")
-        self.game = game if game is not None else Game(config)
+        self.game = game_of(config, game)
         self.world = _core.World(self.game.core)
         world = self.world
         n, (c, h, w) = self.game.num_agents, self.game.observation_shape

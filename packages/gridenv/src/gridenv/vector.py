@@ -41,7 +41,7 @@ import numpy as np
 from gridenv import _core
 from gridenv.config import EnvConfig
 from gridenv.envs import resolve_config
-from gridenv.game import Game
+from gridenv.game import Game, game_of
 from gridenv.parallel_env import world_seed
 
 
@@ -62,10 +62,8 @@ class VecEnv:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= limit:
                 raise ValueError(f"{name}: expected an int in [1, {limit:,}], got {value!r}")
         num_envs, num_threads = int(num_envs), int(num_threads)
-        if game is not None and game.config is not config and game.config != config:
-            raise ValueError("game: made from another config than `config`")
         self.config = config
-        self.game = game if game is not None else Game(config)
+        self.game = game_of(config, game)
         self.core = _core.VecWorld(self.game.core, num_envs, num_threads)
         self.num_envs = num_envs
         self.num_threads = self.core.num_threads
